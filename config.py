@@ -1,0 +1,129 @@
+"""Settings: the one place that reads the environment, with defaults and start-up checks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+MIN_SECRET_KEY_BYTES = 32
+SECRET_KEY_FILE = "secret_key"
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "COVER_MAX_PIXELS": 40_000_000,
+    "ACCESS_TOKEN_TTL": 24 * 60 * 60,
+    "PUBLIC_URL": None,
+    "DB_TIMEOUT_MS": 2000,
+    "DEBUG": False,
+}
+
+INTEGER_SETTINGS = (
+    "PORT",
+    "MAX_CONTENT_LENGTH",
+    "COVER_MAX_PIXELS",
+    "ACCESS_TOKEN_TTL",
+    "DB_TIMEOUT_MS",
+)
+
+
+class ConfigError(Exception):
+    """A setting that prevents start-up; the message is one line and never contains a secret."""
+
+
+def read_environment() -> dict[str, Any]:
+    """Return the DEFAULTS settings set in the environment, after loading .env."""
+    load_dotenv(PROJECT_ROOT / ".env")
+    return {name: os.environ[name] for name in DEFAULTS if os.environ.get(name, "") != ""}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, the environment and explicit overrides, then convert and check them."""
+    settings = {**DEFAULTS, **read_environment(), **(overrides or {})}
+    for name in INTEGER_SETTINGS:
+        settings[name] = _positive_int(name, settings[name])
+    settings["DEBUG"] = str(settings["DEBUG"]).strip().lower() in {"1", "true", "yes", "on"}
+    settings["INSTANCE_PATH"] = str(Path(settings["INSTANCE_PATH"]).resolve())
+    if settings["DATABASE_URL"]:
+        check_database_url(settings["DATABASE_URL"])
+    if settings["PUBLIC_URL"]:
+        settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
+    if settings["SECRET_KEY"] is not None:
+        check_secret_key(settings["SECRET_KEY"])
+    return settings
+
+
+def _positive_int(name: str, value: Any) -> int:
+    """Convert a setting to a positive integer or refuse to start."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {number}")
+    return number
+
+
+def check_secret_key(secret_key: str) -> None:
+    """Refuse a SECRET_KEY shorter than 32 bytes (its value is never echoed)."""
+    if len(str(secret_key).encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY is too short: use at least {MIN_SECRET_KEY_BYTES} bytes "
+            '(e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a DATABASE_URL that is not a mongodb:// or mongodb+srv:// URL (credentials hidden)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"mongodb", "mongodb+srv"} or not parts.netloc:
+        raise ConfigError(
+            "DATABASE_URL must start with mongodb:// or mongodb+srv:// and name a host"
+        )
+
+
+def _check_public_url(url: str) -> str:
+    """Return PUBLIC_URL with one trailing slash, or refuse it."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError("PUBLIC_URL must be an absolute http:// or https:// URL")
+    return url.rstrip("/") + "/"
+
+
+def instance_secret_key(instance_path: str | os.PathLike[str]) -> str:
+    """Return the key kept in the instance folder, creating it once (mode 0600) if absent."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret_file(path)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return _read_secret_file(path)
+
+
+def _read_secret_file(path: Path) -> str:
+    """Read a generated key, waiting briefly if another process is still writing it."""
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            check_secret_key(key)
+            return key
+        # Another worker created the file an instant ago and has not written it yet.
+        time.sleep(0.02)
+    raise ConfigError(f"{path} is empty: delete it to have a new key generated")

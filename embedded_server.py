@@ -1,0 +1,178 @@
+"""The embedded default database: an nx-27017 MongoDB-protocol server in the instance folder."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "myDatabase"
+STATE_FILE = "server.json"
+START_TIMEOUT_SECONDS = 15.0
+
+
+class EmbeddedServerError(Exception):
+    """The embedded database server could not be started."""
+
+
+def database_dir(instance_path: str | os.PathLike[str]) -> Path:
+    """Return the folder holding the embedded server's data, log and state."""
+    return Path(instance_path) / "database"
+
+
+def embedded_database_url(instance_path: str | os.PathLike[str]) -> str:
+    """Return the URL of this instance folder's server, starting it if it is not running."""
+    folder = database_dir(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(folder / ".lock"):
+        state = _read_state(folder)
+        if state and _is_alive(state["pid"]) and _accepts_connections(state["port"]):
+            return _url(state["port"])
+        port = _start_server(folder)
+        return _url(port)
+
+
+def stop_embedded_server(instance_path: str | os.PathLike[str], timeout: float = 10.0) -> bool:
+    """Stop this instance folder's server if it runs; return whether one was stopped."""
+    folder = database_dir(instance_path)
+    if not folder.is_dir():
+        return False
+    with _exclusive_lock(folder / ".lock"):
+        state = _read_state(folder)
+        (folder / STATE_FILE).unlink(missing_ok=True)
+        if not state or not _is_alive(state["pid"]):
+            return False
+        os.kill(state["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _is_alive(state["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _is_alive(state["pid"]):
+            os.kill(state["pid"], signal.SIGKILL)
+        return True
+
+
+def server_command(data_dir: Path, port: int) -> list[str]:
+    """Return the command line that runs nx-27017 on loopback with its files in data_dir."""
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from nx_27017.nx_27017 import main; sys.exit(main())",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir / "data"),
+        "--log-file",
+        str(data_dir / "server.log"),
+        "--pid-file",
+        str(data_dir / "server.pid"),
+    ]
+
+
+def _start_server(folder: Path) -> int:
+    """Start a daemonised server on a free loopback port, wait until it answers, record it."""
+    (folder / "data").mkdir(exist_ok=True)
+    pid_file = folder / "server.pid"
+    pid_file.unlink(missing_ok=True)
+    port = free_port()
+    # nx-27017 daemonises itself (-d): the server outlives this process, survives a Ctrl-C
+    # or a worker restart of the app, and is never left as our zombie child.
+    launcher = subprocess.run(
+        [*server_command(folder, port), "--daemon"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=START_TIMEOUT_SECONDS,
+        check=False,
+    )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    pid = None
+    while launcher.returncode != 0 or pid is None or not _accepts_connections(port):
+        if launcher.returncode != 0 or time.monotonic() > deadline:
+            raise EmbeddedServerError(
+                f"the embedded database did not start; see {folder / 'server.log'}"
+            )
+        time.sleep(0.05)
+        pid = _read_pid(pid_file)
+    _write_state(folder, {"pid": pid, "port": port})
+    logger.info("embedded database started on 127.0.0.1:%d (data in %s)", port, folder)
+    return port
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _url(port: int) -> str:
+    """Return the MongoDB URL of a loopback server."""
+    return f"mongodb://127.0.0.1:{port}/{DATABASE_NAME}"
+
+
+def _accepts_connections(port: int) -> bool:
+    """Tell whether something accepts TCP connections on the loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    """Return the pid the daemon wrote, or None while it has not written it yet."""
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_alive(pid: int) -> bool:
+    """Tell whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_state(folder: Path) -> dict[str, int] | None:
+    """Read the recorded pid and port, or None if absent or unreadable."""
+    try:
+        state = json.loads((folder / STATE_FILE).read_text())
+        return {"pid": int(state["pid"]), "port": int(state["port"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_state(folder: Path, state: dict[str, int]) -> None:
+    """Record the pid and port atomically."""
+    temporary = folder / f".{STATE_FILE}.tmp"
+    temporary.write_text(json.dumps(state))
+    os.replace(temporary, folder / STATE_FILE)
+
+
+@contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an inter-process lock, so that several workers start one server, not several."""
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,237 @@
+"""Cover images: decode an upload safely, make a clean thumbnail, store and delete it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import secrets
+import struct
+import tempfile
+import typing
+import warnings
+from dataclasses import dataclass
+
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIZE = (150, 150)
+ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
+
+UNSUPPORTED_MESSAGE = "cover image must be a JPEG, PNG, GIF or WebP image"
+CORRUPT_MESSAGE = "cover image is corrupt or truncated"
+EMPTY_MESSAGE = "cover image is empty"
+
+# The JPEG decoder may downscale by up to 8 for free; asking for twice the final size keeps
+# enough detail for a sharp LANCZOS thumbnail.
+_DRAFT_FACTOR = 2
+_JPEG_QUALITY = 85
+_COVER_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
+_SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+# What each EXIF Orientation value asks a viewer to do (the table ImageOps.exif_transpose uses).
+_ORIENTATION_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+# Magic numbers decide the format: an upload's file name and content type are client claims.
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+)
+
+# What Pillow raises for bytes it cannot decode (UnidentifiedImageError is an OSError; the
+# GIF, PNG and WebP readers also end truncated streams with EOFError).
+_DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
+# What parsing an EXIF block can raise (it is a TIFF structure unpacked with struct).
+_EXIF_ERRORS = (SyntaxError, OSError, ValueError, struct.error)
+_BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+class CoverError(Exception):
+    """An upload that cannot become a cover: `message` is safe to show, `status` is 400 or 415."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """An encoded, metadata-free cover thumbnail ready to be stored."""
+
+    data: bytes
+    extension: str
+    content_type: str
+
+
+def make_thumbnail(stream: typing.IO[bytes], max_pixels: int) -> Thumbnail:
+    """Decode an uploaded image in memory and return a clean thumbnail bounded by THUMBNAIL_SIZE."""
+    data = stream.read()
+    if not data:
+        raise CoverError(EMPTY_MESSAGE)
+    image_format = _detect_format(data)
+    if image_format not in ALLOWED_FORMATS:
+        raise CoverError(UNSUPPORTED_MESSAGE, 415)
+    limit = _effective_pixel_limit(max_pixels)
+    with warnings.catch_warnings():
+        # Pillow only warns between its two bomb thresholds; an image that big is refused too.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns about, then skips, unreadable EXIF tags: metadata is dropped anyway.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        try:
+            image = _decode(io.BytesIO(data), image_format, limit)
+            return _encode(_shrink(image))
+        except _BOMB_ERRORS as error:
+            raise _too_large(limit) from error
+        except _DECODE_ERRORS as error:
+            logger.info("refused a %s cover that does not decode: %s", image_format, error)
+            raise CoverError(CORRUPT_MESSAGE) from error
+
+
+def save_cover(thumbnail: Thumbnail, cover_dir: str | os.PathLike[str]) -> str:
+    """Store the thumbnail atomically under a new random name in cover_dir; return that name."""
+    name = f"{secrets.token_hex(16)}.{thumbnail.extension}"
+    if not is_cover_name(name):
+        raise ValueError(f"unexpected thumbnail extension {thumbnail.extension!r}")
+    directory = os.fspath(cover_dir)
+    os.makedirs(directory, exist_ok=True)
+    _write_atomically(directory, name, thumbnail.data)
+    return name
+
+
+def delete_cover(cover_dir: str | os.PathLike[str], name: str) -> None:
+    """Remove a stored cover; a missing file is fine and a name that is not a cover's is ignored."""
+    if not is_cover_name(name):
+        logger.warning("not deleting %r: not a cover file name", name)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(os.fspath(cover_dir), name))
+
+
+def is_cover_name(name: str) -> bool:
+    """Tell whether name is one save_cover could have produced (so it cannot leave the folder)."""
+    return isinstance(name, str) and _COVER_NAME.fullmatch(name) is not None
+
+
+def _detect_format(data: bytes) -> str | None:
+    """Return the Pillow format name the leading bytes announce, or None if not allowed."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    for signature, image_format in _SIGNATURES:
+        if data.startswith(signature):
+            return image_format
+    return None
+
+
+def _effective_pixel_limit(max_pixels: int) -> int:
+    """Return the pixel limit actually enforced: ours, or Pillow's bomb threshold if lower."""
+    if Image.MAX_IMAGE_PIXELS is None:
+        return max_pixels
+    return min(max_pixels, Image.MAX_IMAGE_PIXELS)
+
+
+def _too_large(limit: int) -> CoverError:
+    """Build the error for an image with more pixels than allowed."""
+    return CoverError(f"cover image is larger than {limit / 1_000_000:g} megapixels")
+
+
+def _decode(buffer: io.BytesIO, image_format: str, max_pixels: int) -> Image.Image:
+    """Open the image as image_format only, check its declared size, then decode its pixels."""
+    image = Image.open(buffer, formats=[image_format])
+    width, height = image.size
+    # Image.open has read only the header: refusing here costs no pixel memory.
+    if width * height > max_pixels:
+        raise _too_large(max_pixels)
+    if image_format == "JPEG":
+        image.draft("RGB", _draft_size(image.size))
+    image.load()
+    return image
+
+
+def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    """Return the smallest size the JPEG decoder may scale down to for a sharp thumbnail."""
+    width, height = size
+    # The bounding box is square, so an EXIF rotation applied later does not change the scale.
+    scale = min(THUMBNAIL_SIZE[0] / width, THUMBNAIL_SIZE[1] / height, 1.0)
+    return (
+        max(1, round(width * scale)) * _DRAFT_FACTOR,
+        max(1, round(height * scale)) * _DRAFT_FACTOR,
+    )
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    """Normalise the colour mode, resize within THUMBNAIL_SIZE and apply the EXIF orientation."""
+    transpose = _ORIENTATION_TRANSPOSES.get(_read_orientation(image))
+    image = _normalise_mode(image)
+    image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    # Rotating the thumbnail instead of the full image is cheaper and, the box being square,
+    # gives the same result.
+    return image if transpose is None else image.transpose(transpose)
+
+
+def _read_orientation(image: Image.Image) -> int:
+    """Return the EXIF (or XMP) Orientation value, 1 (upright) when absent or unreadable."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except _EXIF_ERRORS as error:
+        # Broken metadata should not cost the user a cover whose pixels decode fine.
+        logger.info("ignoring unreadable EXIF in a cover: %s", error)
+        return 1
+    return orientation if isinstance(orientation, int) else 1
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    """Return an RGBA copy if the image has any transparency, otherwise an RGB copy."""
+    if image.mode in _SIXTEEN_BIT_MODES:
+        image = _to_eight_bit(image)
+    if image.has_transparency_data:
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def _to_eight_bit(image: Image.Image) -> Image.Image:
+    """Scale 16-bit greyscale down to 8-bit "L" (a plain convert clips almost everything white)."""
+    # A 16-bit tRNS value has no exact 8-bit equivalent; dropping it beats a wrong mask.
+    image.info.pop("transparency", None)
+    return image.convert("I").point(lambda value: value / 256).convert("L")
+
+
+def _encode(image: Image.Image) -> Thumbnail:
+    """Encode as PNG if the image has an alpha band, else as JPEG, with no metadata at all."""
+    # A fresh image carries no info, EXIF, XMP, ICC profile or comment for save() to copy.
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    buffer = io.BytesIO()
+    if clean.mode == "RGBA":
+        clean.save(buffer, "PNG", optimize=True)
+        return Thumbnail(buffer.getvalue(), "png", "image/png")
+    clean.save(buffer, "JPEG", quality=_JPEG_QUALITY, optimize=True)
+    return Thumbnail(buffer.getvalue(), "jpg", "image/jpeg")
+
+
+def _write_atomically(directory: str, name: str, data: bytes) -> None:
+    """Write data to directory/name through a synced temporary file so readers never see half."""
+    descriptor, temporary_path = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary_path, 0o644)  # mkstemp creates 0o600; the web server must read it
+        os.replace(temporary_path, os.path.join(directory, name))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary_path)
+        raise

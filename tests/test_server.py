@@ -1,0 +1,188 @@
+"""The production path end to end: gunicorn, the embedded default database, restarts and races."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image
+from pymongo import MongoClient
+
+from config import DEFAULTS, PROJECT_ROOT
+from embedded_server import free_port, stop_embedded_server
+from tests.conftest import PASSWORD, image_bytes
+
+pytestmark = pytest.mark.integration
+
+
+class LiveServer:
+    """`make run`'s command (gunicorn with the embedded default) on a free port of its own."""
+
+    def __init__(self, instance: Path) -> None:
+        self.instance = instance
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start gunicorn and wait until it answers."""
+        environment = {name: "" for name in DEFAULTS}  # shut out the developer's .env
+        environment.update(INSTANCE_PATH=str(self.instance), PORT=str(self.port))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **environment, "WEB_CONCURRENCY": "2"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError("the server did not start")
+
+    def stop(self) -> None:
+        """Stop gunicorn gracefully, as Ctrl-C or a service manager would."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+    def kill(self) -> None:
+        """Kill gunicorn and all its workers at once, as a power cut would."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def database(self) -> MongoClient:
+        """Open a client on the embedded server this instance folder runs."""
+        state = json.loads((self.instance / "database" / "server.json").read_text())
+        return MongoClient(f"mongodb://127.0.0.1:{state['port']}/", serverSelectionTimeoutMS=5000)
+
+    def kill_database(self) -> None:
+        """Kill the embedded server outright, as a power cut would."""
+        state = json.loads((self.instance / "database" / "server.json").read_text())
+        os.kill(state["pid"], signal.SIGKILL)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    """Yield a started live server; stop it and its database afterwards."""
+    server = LiveServer(tmp_path / "instance")
+    server.start()
+    yield server
+    if server.process and server.process.poll() is None:
+        server.stop()
+    stop_embedded_server(server.instance)
+
+
+def sign_up_and_log_in(url: str, email: str) -> dict[str, str]:
+    """Sign up over HTTP and return the Authorization header."""
+    body = {"name": "Ada Lovelace", "email": email, "password": PASSWORD}
+    assert requests.post(url + "/users/", json=body, timeout=10).status_code == 201
+    login = requests.post(url + "/users/login", json=body, timeout=10)
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+
+def create_book(url: str, headers: dict[str, str], title: str) -> requests.Response:
+    """Create a book with a JPEG cover over HTTP."""
+    return requests.post(
+        url + "/books/",
+        headers=headers,
+        data={"title": title, "category": "science"},
+        files={"cover_image": ("cover.jpg", image_bytes(), "image/jpeg")},
+        timeout=10,
+    )
+
+
+def assert_library_intact(server: LiveServer, email: str) -> None:
+    """Log in again and find the book and its served cover."""
+    headers = sign_in(server.url, email)
+    books = requests.get(server.url + "/books/", headers=headers, timeout=10).json()["data"]
+    assert [book["title"] for book in books] == ["Dune"]
+    cover = requests.get(books[0]["image_url"], timeout=10)
+    assert cover.status_code == 200
+    assert cover.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(cover.content)).size == (150, 100)
+
+
+def sign_in(url: str, email: str) -> dict[str, str]:
+    """Log in over HTTP and return the Authorization header."""
+    login = requests.post(
+        url + "/users/login", json={"email": email, "password": PASSWORD}, timeout=10
+    )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+
+def test_make_run_command_serves_the_api_with_zero_configuration(live):
+    response = requests.get(live.url + "/", timeout=10)
+
+    assert response.text == "Hello World!"
+    assert (live.instance / "secret_key").is_file()
+    assert (live.instance / "database" / "server.json").is_file()
+
+
+def test_data_survives_a_graceful_restart(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    assert create_book(live.url, headers, "Dune").status_code == 201
+
+    live.stop()
+    live.start()
+
+    assert_library_intact(live, "ada@example.com")
+    # The token issued before the restart still works: the generated key was kept.
+    assert requests.get(live.url + "/users/", headers=headers, timeout=10).status_code == 200
+
+
+def test_data_survives_the_database_and_the_server_being_killed(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    assert create_book(live.url, headers, "Dune").status_code == 201
+
+    live.kill_database()
+    live.kill()
+    live.start()
+
+    assert_library_intact(live, "ada@example.com")
+
+
+def test_concurrent_sign_ups_with_one_email_give_one_account(live):
+    body = {"name": "Ada Lovelace", "email": "race@example.com", "password": PASSWORD}
+
+    def attempt(_: int) -> int:
+        return requests.post(live.url + "/users/", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(attempt, range(20)))
+
+    assert statuses == [201] + [409] * 19
+    with live.database() as client:
+        assert client.myDatabase.users.count_documents({"email": "race@example.com"}) == 1
+
+
+def test_concurrent_creates_of_one_title_give_one_book_and_one_file(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+
+    def attempt(_: int) -> int:
+        return create_book(live.url, headers, "Dune").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(attempt, range(10)))
+
+    assert statuses == [201] + [409] * 9
+    with live.database() as client:
+        assert client.myDatabase.books.count_documents({}) == 1
+    assert len(list((live.instance / "covers").iterdir())) == 1
