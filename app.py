@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(assign_request_id)
     app.after_request(add_request_id_header)
+    app.after_request(answer_options_with_no_content)
     app.register_blueprint(api)
     return app
 
@@ -122,6 +123,14 @@ def add_request_id_header(response: Response) -> Response:
     return response
 
 
+def answer_options_with_no_content(response: Response) -> Response:
+    """Turn Flask's automatic OPTIONS answer (200, empty text/html) into a 204 with Allow."""
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
+        response.status_code = 204
+        del response.headers["Content-Type"]
+    return response
+
+
 # Request bodies ----------------------------------------------------------------------------------
 
 
@@ -130,7 +139,11 @@ def json_body() -> dict[str, Any]:
     has_body = bool(request.content_length) or bool(request.get_data(cache=True))
     if has_body and request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
         raise ApiError(415, "Content-Type must be application/json", "Unsupported Media Type")
-    data = request.get_json(silent=True) if has_body else None
+    try:
+        data = request.get_json(silent=True) if has_body else None
+    except RecursionError:
+        # Pathologically nested JSON: as unreadable as malformed JSON, not a server error.
+        data = None
     if not data or not isinstance(data, dict):
         raise ApiError(400, "Please provide user details", "Bad request")
     return data
@@ -186,7 +199,12 @@ def login() -> Response:
         raise ApiError(400, "Invalid data", errors)
     user = User().login(normalise_email(data["email"]), data["password"])
     if user is None:
-        raise ApiError(401, "Error fetching auth token!, invalid email or password", "Unauthorized")
+        raise ApiError(
+            401,
+            "Error fetching auth token!, invalid email or password",
+            "Unauthorized",
+            {"WWW-Authenticate": "Bearer"},
+        )
     user["token"] = issue_access_token(user["_id"])
     return success_response("Successfully fetched auth token", user)
 

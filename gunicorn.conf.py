@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+
+import gunicorn.util
 
 from config import ConfigError, load_settings
 
@@ -32,3 +35,32 @@ def on_exit(server: object) -> None:
         from embedded_server import stop_embedded_server
 
         stop_embedded_server(_settings["INSTANCE_PATH"])
+
+
+# Answers gunicorn writes itself, before the app sees a request (request line or headers too large,
+# malformed HTTP): the API's JSON envelope instead of gunicorn's HTML page, and no parser details.
+SERVER_ERROR_MESSAGES = {
+    400: "Malformed HTTP request",
+    403: "Request forbidden",
+    414: "Request line is too long",
+    417: "Expectation failed",
+    431: "Request headers are too large",
+    500: "Something went wrong",
+    501: "Transfer coding not supported",
+}
+
+
+def write_json_error(sock: object, status_int: int, reason: str, mesg: str) -> None:
+    """Write gunicorn's own error answers as the API's JSON failure envelope."""
+    message = SERVER_ERROR_MESSAGES.get(status_int, reason)
+    body = json.dumps({"message": message, "data": None, "error": reason}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+gunicorn.util.write_error = write_json_error

@@ -87,7 +87,7 @@ def make_thumbnail(stream: typing.IO[bytes], max_pixels: int) -> Thumbnail:
         raise CoverError(UNSUPPORTED_MESSAGE, 415)
     limit = _effective_pixel_limit(max_pixels)
     with warnings.catch_warnings():
-        # Pillow only warns between its two bomb thresholds; an image that big is refused too.
+        # Between its two bomb thresholds Pillow only warns: make that a refusal, not a log line.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         # Pillow warns about, then skips, unreadable EXIF tags: metadata is dropped anyway.
         warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")

@@ -66,8 +66,9 @@ def normalise_name(name: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    """Return the email as stored and compared: trimmed and lower-cased."""
-    return email.strip().lower()
+    """Return the email as stored and compared: surrounding spaces trimmed, lower-cased."""
+    # Only spaces: a trailing newline or tab is refused by validation, not quietly removed.
+    return email.strip(" ").lower()
 
 
 def normalise_category(category: str) -> str:
@@ -94,7 +95,7 @@ def validate_email(email: Any) -> str | None:
     """Return why an email address is invalid, or None."""
     if not _is_string(email) or not email.strip():
         return "email is required and must be a string"
-    email = email.strip()
+    email = email.strip(" ")
     if len(email) > EMAIL_MAX_LENGTH:
         return f"email must be at most {EMAIL_MAX_LENGTH} characters"
     if not EMAIL_PATTERN.fullmatch(email):
@@ -108,7 +109,8 @@ def validate_password(password: Any) -> str | None:
         return "password is required and must be a string"
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
         return f"password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long"
-    if not password.isprintable():
+    # Not str.isprintable(): that refuses every space but U+0020, and passphrases may use any.
+    if _has_control_characters(password):
         return "password must not contain control characters"
     if not (
         any(character.islower() for character in password)

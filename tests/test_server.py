@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -86,6 +87,16 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
     yield server
     if server.process and server.process.poll() is None:
         server.stop()
+    stop_embedded_server(server.instance)
+
+
+@pytest.fixture(scope="module")
+def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Yield one live server for the tests that only read or add independent records."""
+    server = LiveServer(tmp_path_factory.mktemp("shared") / "instance")
+    server.start()
+    yield server
+    server.stop()
     stop_embedded_server(server.instance)
 
 
@@ -186,3 +197,76 @@ def test_concurrent_creates_of_one_title_give_one_book_and_one_file(live):
     with live.database() as client:
         assert client.myDatabase.books.count_documents({}) == 1
     assert len(list((live.instance / "covers").iterdir())) == 1
+
+
+def raw_request(server: LiveServer, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send bytes as they are over a socket; return the status line, headers and body."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status, headers, body
+
+
+def test_oversized_header_is_answered_431_in_json(shared_live):
+    response = requests.get(
+        shared_live.url + "/users/", headers={"Authorization": "Bearer " + "a" * 10000}, timeout=10
+    )
+
+    assert response.status_code == 431
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {
+        "message": "Request headers are too large",
+        "data": None,
+        "error": "Request Header Fields Too Large",
+    }
+
+
+def test_overlong_url_is_answered_414_in_json(shared_live):
+    response = requests.get(shared_live.url + "/books/" + "a" * 5000, timeout=10)
+
+    assert response.status_code == 414
+    assert response.json() == {
+        "message": "Request line is too long",
+        "data": None,
+        "error": "URI Too Long",
+    }
+
+
+def test_malformed_http_is_answered_400_in_json(shared_live):
+    status, headers, body = raw_request(shared_live, b"GARBAGE\r\n\r\n")
+
+    assert status.split(" ", 2)[1] == "400"
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "message": "Malformed HTTP request",
+        "data": None,
+        "error": "Bad Request",
+    }
+
+
+def test_upload_over_the_limit_is_answered_413_in_json_and_stores_nothing(shared_live):
+    headers = sign_up_and_log_in(shared_live.url, "big@example.com")
+    covers_before = set((shared_live.instance / "covers").glob("*"))
+
+    response = requests.post(
+        shared_live.url + "/books/",
+        headers=headers,
+        data={"title": "Too big", "category": "science"},
+        files={"cover_image": ("big.jpg", os.urandom(6 * 1024 * 1024), "image/jpeg")},
+        timeout=30,
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "message": "Request body is larger than 5242880 bytes",
+        "data": None,
+        "error": "Request Entity Too Large",
+    }
+    assert set((shared_live.instance / "covers").glob("*")) == covers_before
+    books = requests.get(shared_live.url + "/books/", headers=headers, timeout=10).json()
+    assert books["data"] == []

@@ -109,6 +109,16 @@ def test_sign_up_without_a_json_object_asks_for_user_details(client, db, body):
     assert db.users.count_documents({}) == 0
 
 
+def test_sign_up_with_pathologically_nested_json_asks_for_user_details(client, db):
+    response = client.post(
+        "/users/", data=b"[" * 100_000 + b"]" * 100_000, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json == BAD_REQUEST_BODY
+    assert db.users.count_documents({}) == 0
+
+
 def test_sign_up_with_no_body_at_all_asks_for_user_details(client, db):
     response = client.post("/users/")
 
@@ -259,6 +269,14 @@ def test_unexpected_error_answers_a_generic_500_without_details(app, client, cap
     }
     assert "secret internal detail" not in response.get_data(as_text=True)
     assert "req-123" in caplog.text
+
+
+def test_options_answers_204_with_allow_and_no_body(client):
+    response = client.options("/books/")
+
+    assert response.status_code == 204
+    assert response.data == b""
+    assert {"GET", "POST"} <= set(response.headers["Allow"].split(", "))
 
 
 def test_request_id_is_echoed_or_made(client):
