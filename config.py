@@ -24,7 +24,16 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "COVER_MAX_PIXELS": 40_000_000,
-    "ACCESS_TOKEN_TTL": 24 * 60 * 60,
+    "ACCESS_TOKEN_TTL": 15 * 60,
+    "REFRESH_TOKEN_TTL": 30 * 24 * 60 * 60,
+    "REFRESH_GRACE_SECONDS": 30,
+    "PREVIOUS_SECRET_KEYS": "",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;20 per hour",
+    "RATELIMIT_LOGIN_PER_ADDRESS": "20 per minute;200 per hour",
+    "RATELIMIT_SIGNUP_PER_ADDRESS": "10 per minute;50 per hour",
+    "RATELIMIT_REFRESH_PER_ADDRESS": "60 per minute",
+    "TRUSTED_PROXIES": "",
     "PUBLIC_URL": None,
     "DB_TIMEOUT_MS": 2000,
     "DEBUG": False,
@@ -35,8 +44,10 @@ INTEGER_SETTINGS = (
     "MAX_CONTENT_LENGTH",
     "COVER_MAX_PIXELS",
     "ACCESS_TOKEN_TTL",
+    "REFRESH_TOKEN_TTL",
     "DB_TIMEOUT_MS",
 )
+BOOLEAN_SETTINGS = ("DEBUG", "RATELIMIT_ENABLED")
 
 
 class ConfigError(Exception):
@@ -53,8 +64,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Merge defaults, the environment and explicit overrides, then convert and check them."""
     settings = {**DEFAULTS, **read_environment(), **(overrides or {})}
     for name in INTEGER_SETTINGS:
-        settings[name] = _positive_int(name, settings[name])
-    settings["DEBUG"] = str(settings["DEBUG"]).strip().lower() in {"1", "true", "yes", "on"}
+        settings[name] = _whole_number(name, settings[name], minimum=1)
+    settings["REFRESH_GRACE_SECONDS"] = _whole_number(
+        "REFRESH_GRACE_SECONDS", settings["REFRESH_GRACE_SECONDS"], minimum=0
+    )
+    for name in BOOLEAN_SETTINGS:
+        settings[name] = _boolean(settings[name])
     settings["INSTANCE_PATH"] = str(Path(settings["INSTANCE_PATH"]).resolve())
     if settings["DATABASE_URL"]:
         check_database_url(settings["DATABASE_URL"])
@@ -62,18 +77,36 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
     if settings["SECRET_KEY"] is not None:
         check_secret_key(settings["SECRET_KEY"])
+    settings["PREVIOUS_SECRET_KEYS"] = _previous_keys(settings["PREVIOUS_SECRET_KEYS"])
     return settings
 
 
-def _positive_int(name: str, value: Any) -> int:
-    """Convert a setting to a positive integer or refuse to start."""
+def _previous_keys(value: Any) -> list[str]:
+    """Split PREVIOUS_SECRET_KEYS (comma-separated) and check each key's length."""
+    keys = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    keys = [key.strip() for key in keys if key.strip()]
+    for key in keys:
+        try:
+            check_secret_key(key)
+        except ConfigError:
+            raise ConfigError("PREVIOUS_SECRET_KEYS: every key must be at least 32 bytes") from None
+    return keys
+
+
+def _whole_number(name: str, value: Any, minimum: int) -> int:
+    """Convert a setting to a whole number of at least `minimum`, or refuse to start."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
-    if number <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {number}")
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _boolean(value: Any) -> bool:
+    """Read a yes/no setting: true, 1, yes and on (any case) are yes."""
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def check_secret_key(secret_key: str) -> None:

@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from database import get_db
 from passwords import burn_verification, hash_password, needs_rehash, verify_password
 
+UPDATE_ATTEMPTS = 5
 USER_FIELDS = ("_id", "name", "email", "active")
 BOOK_FIELDS = (
     "_id",
@@ -26,8 +27,17 @@ BOOK_FIELDS = (
 )
 
 
+DATE_FIELDS = frozenset(
+    {"created_at", "updated_at", "last_used_at", "expires_at", "rotated_at", "disabled_at"}
+)
+
+
 class DuplicateError(Exception):
     """A write refused by a unique index (the email or the shelf title is taken)."""
+
+
+class ConcurrentUpdateError(Exception):
+    """A document changed under every attempt to update it."""
 
 
 def parse_object_id(value: Any) -> ObjectId | None:
@@ -51,20 +61,23 @@ def to_public(document: dict[str, Any] | None, fields: tuple[str, ...]) -> dict[
         value = document.get(field)
         if isinstance(value, ObjectId):
             value = str(value)
-        elif isinstance(value, datetime):
-            value = _as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        elif isinstance(value, datetime) or (field in DATE_FIELDS and isinstance(value, str)):
+            value = as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         public[field] = value
     if "active" in public:
         public["active"] = bool(public["active"])
     return public
 
 
-def _as_utc(moment: datetime) -> datetime:
-    """Return an aware UTC datetime (stores that drop the zone give naive UTC back)."""
+def as_utc(moment: datetime | str) -> datetime:
+    """Return an aware UTC datetime from a stored date (naive UTC, or text from nx-27017)."""
+    if isinstance(moment, str):
+        # nx-27017 gives back a date written by $set as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC).
+        moment = datetime.fromisoformat(moment)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     """Return the current time at the millisecond precision BSON stores."""
     moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
@@ -84,7 +97,7 @@ class User:
             "email_key": email,
             "password_hash": hash_password(password),
             "active": True,
-            "created_at": _now(),
+            "created_at": now(),
         }
         try:
             self.collection.insert_one(document)
@@ -102,6 +115,38 @@ class User:
         if document is None or not document.get("active"):
             return None
         return to_public(document, USER_FIELDS)
+
+    def get_for_session(self, user_id: Any, session_id: Any) -> dict[str, Any] | None:
+        """Return the active user if the session is open on it, in one read, or None."""
+        object_id = parse_object_id(user_id)
+        if object_id is None or not isinstance(session_id, str):
+            return None
+        document = self.collection.find_one(
+            {"_id": object_id}, {**dict.fromkeys(USER_FIELDS, 1), "sessions": 1}
+        )
+        if document is None or not document.get("active"):
+            return None
+        expires = (document.get("sessions") or {}).get(session_id)
+        if not isinstance(expires, int | float) or expires <= now().timestamp():
+            return None
+        return to_public(document, USER_FIELDS)
+
+    def check_password(self, user_id: Any, password: str) -> bool:
+        """Tell whether the password is the active user's current one."""
+        document = self.collection.find_one(
+            {"_id": parse_object_id(user_id)}, {"password_hash": 1, "active": 1}
+        )
+        if document is None or not document.get("active"):
+            burn_verification(password)
+            return False
+        return verify_password(document["password_hash"], password)
+
+    def set_password(self, user_id: Any, password: str) -> None:
+        """Replace the user's password hash."""
+        self.collection.update_one(
+            {"_id": parse_object_id(user_id)},
+            {"$set": {"password_hash": hash_password(password), "updated_at": now()}},
+        )
 
     def login(self, email: str, password: str) -> dict[str, Any] | None:
         """Return the active user whose email and password match, at the same cost either way."""
@@ -121,7 +166,7 @@ class User:
         """Change an active user's name; return the updated user, or None if it is gone."""
         document = self.collection.find_one_and_update(
             {"_id": parse_object_id(user_id), "active": True},
-            {"$set": {"name": name, "updated_at": _now()}},
+            {"$set": {"name": name, "updated_at": now()}},
             projection=dict.fromkeys(USER_FIELDS, 1),
             return_document=ReturnDocument.AFTER,
         )
@@ -138,7 +183,7 @@ class User:
                 "$set": {
                     "active": False,
                     "email_key": f"disabled:{object_id}",
-                    "disabled_at": _now(),
+                    "disabled_at": now(),
                 }
             },
         )
@@ -162,7 +207,7 @@ class Books:
         self, user_id: str, title: str, description: str, category: str, cover: str
     ) -> dict[str, Any]:
         """Put a book on its owner's shelf; raise DuplicateError if the title is taken there."""
-        now = _now()
+        moment = now()
         document = {
             "user_id": user_id,
             "title": title,
@@ -170,8 +215,8 @@ class Books:
             "description": description,
             "category": category,
             "cover": cover,
-            "created_at": now,
-            "updated_at": now,
+            "created_at": moment,
+            "updated_at": moment,
         }
         try:
             self.collection.insert_one(document)
@@ -199,20 +244,26 @@ class Books:
         object_id = parse_object_id(book_id)
         if object_id is None:
             return None
-        fields = {**changes, "updated_at": _now()}
+        fields = {**changes, "updated_at": now()}
         if "title" in changes:
             fields["title_key"] = title_key(changes["title"])
-        try:
-            before = self.collection.find_one_and_update(
-                {"_id": object_id, "user_id": user_id},
-                {"$set": fields},
-                return_document=ReturnDocument.BEFORE,
-            )
-        except DuplicateKeyError:
-            raise DuplicateError("title") from None
-        if before is None:
-            return None
-        return BookUpdate(to_public({**before, **fields}, BOOK_FIELDS), before["cover"])
+        # Read, then update only if the cover is still the one read: a compare-and-set that
+        # tells exactly which cover this update replaced. Not find_one_and_update: nx-27017
+        # answers it with None instead of DuplicateKeyError when the new title is taken.
+        for _ in range(UPDATE_ATTEMPTS):
+            before = self.collection.find_one({"_id": object_id, "user_id": user_id})
+            if before is None:
+                return None
+            try:
+                result = self.collection.update_one(
+                    {"_id": object_id, "user_id": user_id, "cover": before["cover"]},
+                    {"$set": fields},
+                )
+            except DuplicateKeyError:
+                raise DuplicateError("title") from None
+            if result.matched_count == 1:
+                return BookUpdate(to_public({**before, **fields}, BOOK_FIELDS), before["cover"])
+        raise ConcurrentUpdateError("the book kept changing; try again")
 
     def delete(self, book_id: Any, user_id: str) -> dict[str, Any] | None:
         """Delete the user's book and return it, or None if it is not theirs."""
@@ -222,11 +273,106 @@ class Books:
         document = self.collection.find_one_and_delete({"_id": object_id, "user_id": user_id})
         return to_public(document, BOOK_FIELDS)
 
-    def cover_in_use(self, cover: str) -> bool:
-        """Tell whether any book still points at this cover file."""
-        return self.collection.count_documents({"cover": cover}, limit=1) > 0
-
 
 def title_key(title: str) -> str:
     """Return the form of a title that shelf uniqueness compares: trimmed and case-folded."""
     return " ".join(title.split()).casefold()
+
+
+SESSION_FIELDS = ("_id", "created_at", "last_used_at", "expires_at", "ip", "user_agent")
+
+
+class Sessions:
+    """Login sessions: details here, and each open session's expiry on its user's document.
+
+    The user document's `sessions` map ({session id: expiry epoch seconds}) is what access-token
+    checks read, in the same query as the user; this collection holds what refresh and the
+    session list need. Closing a session removes it from the map first.
+    """
+
+    def __init__(self) -> None:
+        db = get_db()
+        self.collection = db.sessions
+        self.users = db.users
+
+    def open(self, session: dict[str, Any]) -> None:
+        """Store a new session and mark it open on its user; expired entries are dropped."""
+        self.collection.insert_one({**session, "revoked": False})
+        user_id = parse_object_id(session["user_id"])
+        user = self.users.find_one({"_id": user_id}, {"sessions": 1}) or {}
+        moment = now()
+        stale = {
+            f"sessions.{sid}": ""
+            for sid, expires in (user.get("sessions") or {}).items()
+            if not isinstance(expires, int | float) or expires <= moment.timestamp()
+        }
+        update: dict[str, Any] = {"$set": {f"sessions.{session['_id']}": _epoch(session)}}
+        if stale:
+            update["$unset"] = stale
+        self.users.update_one({"_id": user_id}, update)
+
+    def get(self, session_id: Any) -> dict[str, Any] | None:
+        """Return a session's stored fields (refresh hash included), or None."""
+        object_id = parse_object_id(session_id)
+        return None if object_id is None else self.collection.find_one({"_id": object_id})
+
+    def rotate(
+        self, session_id: ObjectId, generation: int, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Move a live session from generation to generation + 1, if nobody did it first."""
+        session = self.collection.find_one_and_update(
+            {"_id": session_id, "generation": generation, "revoked": False},
+            {"$set": {**changes, "generation": generation + 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if session is not None:
+            self.users.update_one(
+                {"_id": parse_object_id(session["user_id"]), f"sessions.{session_id}": {"$gt": 0}},
+                {"$set": {f"sessions.{session_id}": _epoch(session)}},
+            )
+        return session
+
+    def list_open(self, user_id: str, open_ids: set[str]) -> list[dict[str, Any]]:
+        """Return the user's open sessions, newest first."""
+        cursor = self.collection.find({"user_id": user_id, "revoked": False})
+        sessions = [
+            to_public(session, SESSION_FIELDS)
+            for session in cursor.sort("created_at", -1)
+            if str(session["_id"]) in open_ids
+        ]
+        return sessions
+
+    def open_ids(self, user_id: str) -> set[str]:
+        """Return the ids of the user's unexpired open sessions (from the user document)."""
+        user = self.users.find_one({"_id": parse_object_id(user_id)}, {"sessions": 1}) or {}
+        moment = now()
+        return {
+            sid
+            for sid, expires in (user.get("sessions") or {}).items()
+            if isinstance(expires, int | float) and expires > moment.timestamp()
+        }
+
+    def revoke(self, user_id: str, session_ids: set[str]) -> None:
+        """Close sessions: their access and refresh tokens stop working at once."""
+        if not session_ids:
+            return
+        # The user document first: that is what every access-token check reads.
+        self.users.update_one(
+            {"_id": parse_object_id(user_id)},
+            {"$unset": {f"sessions.{sid}": "" for sid in session_ids}},
+        )
+        self.collection.update_many(
+            {"_id": {"$in": [parse_object_id(sid) for sid in session_ids]}, "user_id": user_id},
+            {"$set": {"revoked": True, "revoked_at": now()}},
+        )
+
+    def revoke_all(self, user_id: str, keep: str | None = None) -> None:
+        """Close every session of the user, except `keep` if given."""
+        live = self.collection.find({"user_id": user_id, "revoked": False}, {"_id": 1})
+        ids = {str(session["_id"]) for session in live}
+        self.revoke(user_id, (ids | self.open_ids(user_id)) - {keep})
+
+
+def _epoch(session: dict[str, Any]) -> int:
+    """Return a session's expiry as whole epoch seconds (what the user document keeps)."""
+    return int(as_utc(session["expires_at"]).timestamp())

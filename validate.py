@@ -159,6 +159,20 @@ def validate_profile(data: Mapping[str, Any]) -> dict[str, str]:
     return {"name": message} if message else {}
 
 
+def validate_password_change(data: Mapping[str, Any]) -> dict[str, str]:
+    """Validate a password change: the current password, and a new one that meets the rules."""
+    errors = {}
+    current = data.get("current_password")
+    if not _is_string(current) or not current:
+        errors["current_password"] = "current_password is required and must be a string"
+    message = validate_password(data.get("new_password"))
+    if message:
+        errors["new_password"] = message.replace("password", "new_password", 1)
+    elif data.get("new_password") == current:
+        errors["new_password"] = "new_password must differ from the current password"
+    return errors
+
+
 def validate_book(data: Mapping[str, Any], partial: bool = False) -> dict[str, str]:
     """Validate book fields; with partial=True only the fields present are checked."""
     checks = {

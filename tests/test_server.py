@@ -38,7 +38,9 @@ class LiveServer:
     def start(self) -> None:
         """Start gunicorn and wait until it answers."""
         environment = {name: "" for name in DEFAULTS}  # shut out the developer's .env
-        environment.update(INSTANCE_PATH=str(self.instance), PORT=str(self.port))
+        environment.update(
+            INSTANCE_PATH=str(self.instance), PORT=str(self.port), RATELIMIT_ENABLED="false"
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=PROJECT_ROOT,

@@ -19,6 +19,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 import database
 from app import create_app
+from auth_middleware import key_id
 from tests.conftest import PASSWORD, TEST_SECRET_KEY, base_config, log_in, sign_up
 
 MISSING_TOKEN = {
@@ -36,6 +37,8 @@ BAD_REQUEST_BODY = {"message": "Please provide user details", "data": None, "err
 USER_FIELDS = {"_id", "name", "email", "active"}
 OTHER_KEY = "another-secret-key-of-more-than-32-bytes!!"
 DROP = object()
+# The open session of each signed-up user, so that forged tokens name a real session.
+SESSION_IDS: dict[str, str] = {}
 
 
 # Helpers ------------------------------------------------------------------------------------------
@@ -74,6 +77,7 @@ def claims_for(user_id: Any, **changes: Any) -> dict[str, Any]:
         "exp": now + 3600,
         "jti": uuid.uuid4().hex,
         "type": "access",
+        "sid": SESSION_IDS.get(str(user_id), "0" * 24),
     }
     for name, value in changes.items():
         if value is DROP:
@@ -91,6 +95,9 @@ def forge(
     **changes: Any,
 ) -> str:
     """Return a token signed with PyJWT, by default exactly like the app's own."""
+    # The app's key id by default, so that a wrong key is refused for its signature alone.
+    headers = {"kid": key_id(TEST_SECRET_KEY), **(headers or {})}
+    headers = {name: value for name, value in headers.items() if value is not DROP}
     return jwt.encode(claims_for(user_id, **changes), key, algorithm=algorithm, headers=headers)
 
 
@@ -121,8 +128,10 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def user_id(user: dict[str, Any]) -> str:
-    """Return the id of the signed-up user."""
+def user_id(client: FlaskClient, user: dict[str, Any]) -> str:
+    """Return the id of the signed-up user, after opening a session that forged tokens name."""
+    token = log_in(client, user["email"])
+    SESSION_IDS[user["_id"]] = jwt.decode(token, options={"verify_signature": False})["sid"]
     return user["_id"]
 
 
@@ -257,6 +266,16 @@ BAD_TOKENS: dict[str, Callable[[str], str]] = {
     "missing-iat": lambda user_id: forge(user_id, iat=DROP),
     "missing-sub": lambda user_id: forge(user_id, sub=DROP),
     "missing-jti": lambda user_id: forge(user_id, jti=DROP),
+    "missing-sid": lambda user_id: forge(user_id, sid=DROP),
+    "sid-unknown": lambda user_id: forge(user_id, sid=str(ObjectId())),
+    "sid-number": lambda user_id: forge(user_id, sid=12345),
+    "sid-operator": lambda user_id: forge(user_id, sid={"$ne": None}),
+    "missing-kid": lambda user_id: forge(user_id, headers={"kid": DROP}),
+    "kid-unknown": lambda user_id: forge(user_id, headers={"kid": "0123456789abcdef"}),
+    "kid-of-another-key": lambda user_id: forge(
+        user_id, key=OTHER_KEY, headers={"kid": key_id(OTHER_KEY)}
+    ),
+    "kid-path-traversal": lambda user_id: forge(user_id, headers={"kid": "../../secret_key"}),
     "sub-number": lambda user_id: forge(int(user_id, 16)),
     "sub-operator": lambda user_id: forge({"$ne": None}),
     "sub-list": lambda user_id: forge([user_id]),
@@ -448,7 +467,7 @@ def test_login_answers_the_user_and_a_token(client: FlaskClient, user: dict[str,
     assert response.json["message"] == "Successfully fetched auth token"
     assert set(response.json) == {"message", "data"}
     data = response.json["data"]
-    assert set(data) == USER_FIELDS | {"token"}
+    assert set(data) == USER_FIELDS | {"token", "refresh_token", "expires_in"}
     assert {field: data[field] for field in USER_FIELDS} == {
         field: user[field] for field in USER_FIELDS
     }

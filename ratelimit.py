@@ -1,0 +1,460 @@
+"""Rate limits on sign-up, login, refresh and password checks, counted in the app's own database.
+
+Flask-Limiter applies the limits (fixed window) and raises the 429; the counters live in the
+``rate_limits`` collection of the database DATABASE_URL names, so every process and instance
+sharing it shares them. The storage speaks only plain ``$inc``/``$set`` updates, which MongoDB,
+nx-27017 and mongomock all understand. If that database fails, the limiter fails open with a
+logged warning and leaves it alone for a few seconds; a route that needs it answers 503 anyway.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import ipaddress
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limiter, RateLimitExceeded
+from limits import parse_many
+from limits.storage import Storage
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from werkzeug.exceptions import HTTPException
+
+import database
+from config import ConfigError
+from responses import error_response
+from validate import normalise_email
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+View = Callable[..., Any]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+EXTENSION_KEY = "ratelimit"
+COLLECTION = "rate_limits"
+STORAGE_SCHEME = "app-database"
+UNKNOWN_ADDRESS = "unknown"
+# IPv6 clients get a whole /64 each, so one client counts once however many addresses it uses.
+IPV6_CLIENT_PREFIX = 64
+# Upserts that lose a race to another process retry; more than this means something is wrong.
+INCREMENT_ATTEMPTS = 5
+# After a storage failure, requests go unlimited (not waiting on the database) for this long.
+STORAGE_PAUSE_SECONDS = 5
+USER_ID_KEY = "rate_limit_user_id"
+FALLBACK_LIMITS = {"RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour"}
+
+
+# Counters --------------------------------------------------------------------------------------
+
+
+class CounterContentionError(Exception):
+    """A counter kept changing under an increment (only with absurd contention)."""
+
+
+class DatabaseStorage(Storage):
+    """Fixed-window counters in the current app's database: {_id: key, count, window_end}."""
+
+    STORAGE_SCHEME = [STORAGE_SCHEME]
+
+    @property
+    def base_exceptions(self) -> tuple[type[Exception], ...]:
+        """Errors that mean the storage, not the caller, failed."""
+        return (PyMongoError, CounterContentionError)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add amount to the key's live window, starting a new window if it has none."""
+        return _fail_open(0, functools.partial(_increment, key, expiry, amount))
+
+    def get(self, key: str) -> int:
+        """Return the key's count in its live window (0 if none)."""
+        counter = _fail_open(None, functools.partial(_live_counter, key))
+        return int(counter["count"]) if counter else 0
+
+    def get_expiry(self, key: str) -> float:
+        """Return when the key's live window ends (now if none), in epoch seconds."""
+        counter = _fail_open(None, functools.partial(_live_counter, key))
+        return float(counter["window_end"]) if counter else time.time()
+
+    def check(self) -> bool:
+        """Tell whether the database answers."""
+        try:
+            database.get_db().command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        """Delete every counter; return how many there were."""
+        return _counters().delete_many({}).deleted_count
+
+    def clear(self, key: str) -> None:
+        """Delete one key's counter."""
+        _counters().delete_one({"_id": key})
+
+
+def _fail_open(fallback: T, operation: Callable[[], T]) -> T:
+    """Run a counter operation; if the database fails, log it and answer as if nothing counted."""
+    state = _state()
+    if state is not None and time.monotonic() < state.storage_paused_until:
+        return fallback
+    try:
+        return operation()
+    except (PyMongoError, CounterContentionError) as error:
+        # Fail open, and stop asking for a while: each attempt would wait for the DB timeout,
+        # and the route itself will answer 503 if it needs the database too.
+        if state is not None:
+            state.storage_paused_until = time.monotonic() + STORAGE_PAUSE_SECONDS
+        logger.warning(
+            "rate-limit storage failed (%s): requests are not limited for %s s",
+            type(error).__name__,
+            STORAGE_PAUSE_SECONDS,
+        )
+        return fallback
+
+
+def _counters() -> Collection:
+    """Return the counter collection, with its clean-up index created once per app."""
+    collection = database.get_db()[COLLECTION]
+    state = _state()
+    if state is not None and not state.expiry_index_ready:
+        # Only housekeeping: every query checks window_end itself, whenever the TTL monitor runs.
+        collection.create_index("expire_at", expireAfterSeconds=0, name="rate_limits_expiry")
+        state.expiry_index_ready = True
+    return collection
+
+
+def _increment(key: str, expiry: int, amount: int) -> int:
+    """Add amount to the key's live counter, or start a window; return the new count."""
+    counters = _counters()
+    for _ in range(INCREMENT_ATTEMPTS):
+        now = time.time()
+        counter = counters.find_one_and_update(
+            {"_id": key, "window_end": {"$gt": now}},
+            {"$inc": {"count": amount}},
+            projection={"count": True},
+            return_document=ReturnDocument.AFTER,
+        )
+        if counter is not None:
+            return int(counter["count"])
+        if _start_window(counters, key, now, now + expiry, amount):
+            return amount
+    raise CounterContentionError(key)
+
+
+def _live_counter(key: str) -> dict[str, Any] | None:
+    """Return the key's counter if its window is still open."""
+    return _counters().find_one(
+        {"_id": key, "window_end": {"$gt": time.time()}},
+        projection={"count": True, "window_end": True},
+    )
+
+
+def _start_window(
+    counters: Collection, key: str, now: float, window_end: float, amount: int
+) -> bool:
+    """Replace an expired counter or create one; False if another process got there first."""
+    try:
+        result = counters.update_one(
+            {"_id": key, "window_end": {"$lte": now}},
+            {
+                "$set": {
+                    "count": amount,
+                    "window_end": window_end,
+                    "expire_at": datetime.fromtimestamp(window_end, UTC),
+                }
+            },
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        # A live counter appeared since our $inc missed it: increment that one instead.
+        return False
+    return result.upserted_id is not None or result.matched_count == 1
+
+
+# Client address --------------------------------------------------------------------------------
+
+
+def parse_trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
+    """Parse TRUSTED_PROXIES (comma-separated IPs or CIDRs), refusing anything else."""
+    networks = []
+    for entry in value.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
+def _parse_address(text: str | None) -> IPAddress | None:
+    """Return the IP address text names (IPv4-mapped IPv6 as IPv4), or None."""
+    try:
+        address = ipaddress.ip_address((text or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def client_address() -> str:
+    """Return the client's IP: the peer's, or the nearest untrusted hop trusted proxies report."""
+    peer = _parse_address(request.remote_addr)
+    if peer is None:
+        return request.remote_addr or UNKNOWN_ADDRESS
+    state = _state()
+    proxies = (
+        state.trusted_proxies
+        if state is not None
+        else parse_trusted_proxies(current_app.config.get("TRUSTED_PROXIES") or "")
+    )
+    if not any(peer in network for network in proxies):
+        return str(peer)
+    hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
+    nearest = peer
+    for hop in reversed(hops):
+        address = _parse_address(hop)
+        if address is None:
+            # Our proxies never write garbage, so whoever did cannot be believed.
+            return str(peer)
+        if not any(address in network for network in proxies):
+            return str(address)
+        nearest = address
+    return str(nearest)
+
+
+# What each limit counts ------------------------------------------------------------------------
+
+
+def _address_key() -> str:
+    """Return the client address as a limit key (an IPv6 client's whole /64)."""
+    address = client_address()
+    parsed = _parse_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return address
+
+
+def _login_account_key() -> str | None:
+    """Return a hash of the login body's normalised email, or None if it has no string email."""
+    try:
+        body = request.get_json(silent=True)
+    except (RecursionError, HTTPException):
+        # Too deep or too large: the view answers 400 or 413 without checking a password.
+        return None
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str):
+        return None
+    # Hashed: the collection holds no email addresses, and a huge one makes a short key.
+    return hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _user_id_key() -> str | None:
+    """Return the authenticated user's id that limit_password_check remembered."""
+    return g.get(USER_ID_KEY)
+
+
+def _login_failed(response: Response) -> bool:
+    """Tell whether a login was refused for its credentials."""
+    return response.status_code == 401
+
+
+def _current_password_wrong(response: Response) -> bool:
+    """Tell whether a password change was refused for its current_password."""
+    if response.status_code != 400:
+        return False
+    body = response.get_json(silent=True)
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and "current_password" in error
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    """One limit of a route: the setting holding its rate, what it counts per, and when."""
+
+    setting: str
+    key: Callable[[], str | None]
+    scope: str
+    # None: every request counts; else only responses for which this says True.
+    counts: Callable[[Response], bool] | None = None
+
+
+SIGNUP_RULES = (LimitRule("RATELIMIT_SIGNUP_PER_ADDRESS", _address_key, "address"),)
+LOGIN_RULES = (
+    LimitRule("RATELIMIT_LOGIN_PER_ACCOUNT", _login_account_key, "account", _login_failed),
+    LimitRule("RATELIMIT_LOGIN_PER_ADDRESS", _address_key, "address", _login_failed),
+)
+REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", _address_key, "address"),)
+PASSWORD_CHECK_RULES = (
+    LimitRule(
+        "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT", _user_id_key, "account", _current_password_wrong
+    ),
+)
+ALL_RULES = SIGNUP_RULES + LOGIN_RULES + REFRESH_RULES + PASSWORD_CHECK_RULES
+
+
+# The extension ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RateLimitState:
+    """Per-app state: trusted proxies, and (when enabled) the limiter and its guarded views."""
+
+    trusted_proxies: tuple[IPNetwork, ...]
+    limiter: Limiter | None = None
+    limits: dict[str, str] = field(default_factory=dict)
+    guarded_views: dict[View, View] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    expiry_index_ready: bool = False
+    storage_paused_until: float = 0.0
+
+
+def _state() -> RateLimitState | None:
+    """Return the current app's rate-limit state, if init_rate_limits ran."""
+    return current_app.extensions.get(EXTENSION_KEY)
+
+
+def read_limits(config: Mapping[str, Any]) -> dict[str, str]:
+    """Return every RATELIMIT_* rate by setting name, refusing strings limits cannot parse."""
+    rates = {}
+    for setting in {rule.setting for rule in ALL_RULES}:
+        value = config.get(setting, FALLBACK_LIMITS.get(setting))
+        value = "" if value is None else str(value).strip()
+        # An empty rate switches that one limit off.
+        if value:
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{setting} must be a rate such as '5 per minute;20 per hour', got {value!r}"
+                ) from None
+        rates[setting] = value
+    return rates
+
+
+def init_rate_limits(app: Flask) -> None:
+    """Attach the limiter and the 429 handler; with RATELIMIT_ENABLED false, no limit applies."""
+    state = RateLimitState(parse_trusted_proxies(app.config.get("TRUSTED_PROXIES") or ""))
+    app.extensions[EXTENSION_KEY] = state
+    app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return
+    state.limits = read_limits(app.config)
+    state.limiter = Limiter(
+        _address_key,
+        strategy="fixed-window",
+        storage_uri=f"{STORAGE_SCHEME}://",
+        headers_enabled=False,
+        # The storage already fails open; this keeps any other limiter fault from becoming a 500.
+        swallow_errors=True,
+    )
+    state.limiter.init_app(app)
+
+
+def handle_rate_limit_exceeded(error: RateLimitExceeded) -> Response:
+    """Answer 429 in the envelope, with Retry-After in whole seconds."""
+    seconds = _seconds_until_reset(error)
+    unit = "second" if seconds == 1 else "seconds"
+    return error_response(
+        429,
+        f"Too many requests, try again in {seconds} {unit}",
+        "Too Many Requests",
+        {"Retry-After": str(seconds)},
+    )
+
+
+def _seconds_until_reset(error: RateLimitExceeded) -> int:
+    """Return the whole seconds until the breached window ends (its full length if unknown)."""
+    window = error.limit.limit.get_expiry()
+    state = _state()
+    breached = state.limiter.current_limit if state and state.limiter else None
+    if breached is None:
+        return window
+    # A window that has just ended (or a storage that just failed, so fails open): 1 second.
+    reset_at = state.limiter.storage.get_expiry(breached.key)
+    return min(window, max(1, math.ceil(reset_at - time.time())))
+
+
+def _guarded(view: View, rules: tuple[LimitRule, ...]) -> View:
+    """Return the view wrapped in the current app's limits (built once per app), or the view."""
+    state = _state()
+    if state is None or state.limiter is None:
+        return view
+    guarded = state.guarded_views.get(view)
+    if guarded is None:
+        with state.lock:
+            guarded = state.guarded_views.get(view) or _apply_rules(state, view, rules)
+            state.guarded_views[view] = guarded
+    return guarded
+
+
+def _apply_rules(state: RateLimitState, view: View, rules: tuple[LimitRule, ...]) -> View:
+    """Decorate the view with one Flask-Limiter limit per rule that has a rate."""
+    assert state.limiter is not None
+    guarded = view
+    for rule in rules:
+        rate = state.limits.get(rule.setting)
+        if not rate:
+            continue
+        guarded = state.limiter.limit(
+            rate,
+            key_func=lambda key=rule.key: key() or "",
+            # No key (e.g. a login body without a string email): nothing to count for this rule.
+            exempt_when=lambda key=rule.key: key() is None,
+            deduct_when=rule.counts,
+            scope=rule.scope,
+        )(guarded)
+    return guarded
+
+
+def _limited_by(rules: tuple[LimitRule, ...]) -> Callable[[View], View]:
+    """Return a decorator that applies these rules with whichever app serves the request."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            return _guarded(view, rules)(*args, **kwargs)
+
+        return limited
+
+    return decorate
+
+
+def limit_signup(view: View) -> View:
+    """Limit sign-ups per client address (RATELIMIT_SIGNUP_PER_ADDRESS), every request counted."""
+    return _limited_by(SIGNUP_RULES)(view)
+
+
+def limit_login(view: View) -> View:
+    """Limit failed (401) logins per account and per client address; successes cost nothing."""
+    return _limited_by(LOGIN_RULES)(view)
+
+
+def limit_refresh(view: View) -> View:
+    """Limit token refreshes per client address (RATELIMIT_REFRESH_PER_ADDRESS)."""
+    return _limited_by(REFRESH_RULES)(view)
+
+
+def limit_password_check(view: View) -> View:
+    """Limit wrong current passwords per user; place under token_required (gets current_user)."""
+    limited = _limited_by(PASSWORD_CHECK_RULES)(view)
+
+    @functools.wraps(view)
+    def remember_user(current_user: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+        setattr(g, USER_ID_KEY, str(current_user["_id"]))
+        return limited(current_user, *args, **kwargs)
+
+    return remember_user

@@ -1,0 +1,176 @@
+"""The user routes: sign-up, login, profile, password, sessions and disabling an account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+
+from auth_middleware import open_session, refresh_session, token_required
+from models import DuplicateError, Sessions, User
+from ratelimit import limit_login, limit_password_check, limit_refresh, limit_signup
+from responses import ApiError, success_response
+from validate import (
+    normalise_email,
+    normalise_name,
+    validate_login,
+    validate_password_change,
+    validate_profile,
+    validate_user,
+)
+
+users = Blueprint("users", __name__)
+
+JSON_TYPES = ("application/json",)
+
+
+def json_body(missing_message: str = "Please provide user details") -> dict[str, Any]:
+    """Return the request's JSON object, or raise 415 (not JSON) or 400 (missing or malformed)."""
+    has_body = bool(request.content_length) or bool(request.get_data(cache=True))
+    if has_body and request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
+        raise ApiError(415, "Content-Type must be application/json", "Unsupported Media Type")
+    try:
+        data = request.get_json(silent=True) if has_body else None
+    except RecursionError:
+        # Pathologically nested JSON: as unreadable as malformed JSON, not a server error.
+        data = None
+    if not data or not isinstance(data, dict):
+        raise ApiError(400, missing_message, "Bad request")
+    return data
+
+
+@users.route("/users/", methods=["POST"])
+@limit_signup
+def add_user() -> Response:
+    """Sign up: create an active user."""
+    data = json_body()
+    errors = validate_user(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+    try:
+        user = User().create(
+            normalise_name(data["name"]), normalise_email(data["email"]), data["password"]
+        )
+    except DuplicateError:
+        raise ApiError(409, "User already exists", "Conflict") from None
+    return success_response("Successfully created new user", user, 201)
+
+
+@users.route("/users/login", methods=["POST"])
+@limit_login
+def login() -> Response:
+    """Log in with email and password; answer the user with an access token."""
+    data = json_body()
+    errors = validate_login(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+    user = User().login(normalise_email(data["email"]), data["password"])
+    if user is None:
+        raise ApiError(
+            401,
+            "Error fetching auth token!, invalid email or password",
+            "Unauthorized",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return success_response(
+        "Successfully fetched auth token", {**user, **open_session(user["_id"])}
+    )
+
+
+@users.route("/users/token/refresh", methods=["POST"])
+@limit_refresh
+def refresh_token() -> Response:
+    """Trade a refresh token for a new access and refresh token pair (the old one is spent)."""
+    data = json_body("Please provide a refresh_token")
+    token = data.get("refresh_token")
+    if not isinstance(token, str) or not token:
+        raise ApiError(400, "Invalid data", {"refresh_token": "refresh_token must be a string"})
+    return success_response("Successfully refreshed auth token", refresh_session(token))
+
+
+@users.route("/users/logout", methods=["POST"])
+@token_required
+def logout(current_user: dict[str, Any]) -> Response:
+    """End the current session: its access and refresh tokens stop working at once."""
+    Sessions().revoke(current_user["_id"], {g.session_id})
+    return Response(status=204)
+
+
+@users.route("/users/sessions", methods=["GET"])
+@token_required
+def list_sessions(current_user: dict[str, Any]) -> Response:
+    """List the caller's open sessions, marking the one this token belongs to."""
+    sessions = Sessions()
+    listed = sessions.list_open(current_user["_id"], sessions.open_ids(current_user["_id"]))
+    data = [{**session, "current": session["_id"] == g.session_id} for session in listed]
+    return success_response("successfully retrieved sessions", data)
+
+
+@users.route("/users/sessions/<session_id>", methods=["DELETE"])
+@token_required
+def revoke_session(current_user: dict[str, Any], session_id: str) -> Response:
+    """End one of the caller's sessions (this one included)."""
+    sessions = Sessions()
+    if session_id not in sessions.open_ids(current_user["_id"]):
+        raise ApiError(404, "Session not found", "Not Found")
+    sessions.revoke(current_user["_id"], {session_id})
+    return Response(status=204)
+
+
+@users.route("/users/sessions", methods=["DELETE"])
+@token_required
+def revoke_sessions(current_user: dict[str, Any]) -> Response:
+    """End every other session of the caller; with ?all=true, this one too."""
+    everything = request.args.get("all", "false").lower()
+    if everything not in {"true", "false"}:
+        raise ApiError(400, "Invalid data", {"all": "all must be true or false"})
+    keep = None if everything == "true" else g.session_id
+    Sessions().revoke_all(current_user["_id"], keep=keep)
+    return Response(status=204)
+
+
+@users.route("/users/password", methods=["PUT"])
+@token_required
+@limit_password_check
+def change_password(current_user: dict[str, Any]) -> Response:
+    """Change the password; every other session ends."""
+    data = json_body()
+    errors = validate_password_change(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+    accounts = User()
+    if not accounts.check_password(current_user["_id"], data["current_password"]):
+        raise ApiError(400, "Invalid data", {"current_password": "current password is incorrect"})
+    accounts.set_password(current_user["_id"], data["new_password"])
+    Sessions().revoke_all(current_user["_id"], keep=g.session_id)
+    return success_response("successfully updated password", current_user)
+
+
+@users.route("/users/", methods=["GET"])
+@token_required
+def get_current_user(current_user: dict[str, Any]) -> Response:
+    """Return the caller's profile."""
+    return success_response("successfully retrieved user profile", current_user)
+
+
+@users.route("/users/", methods=["PUT"])
+@token_required
+def update_user(current_user: dict[str, Any]) -> Response:
+    """Change the caller's name (the only field a user can change)."""
+    data = json_body()
+    errors = validate_profile(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+    user = User().update(current_user["_id"], normalise_name(data["name"]))
+    if user is None:
+        raise ApiError(404, "User not found", "Not Found")
+    return success_response("successfully updated account", user)
+
+
+@users.route("/users/", methods=["DELETE"])
+@token_required
+def disable_user(current_user: dict[str, Any]) -> Response:
+    """Disable the caller's account; every session ends at once."""
+    User().disable_account(current_user["_id"])
+    Sessions().revoke_all(current_user["_id"])
+    return Response(status=204)
