@@ -43,6 +43,12 @@ def embedded_database_url(instance_path: str | os.PathLike[str]) -> str:
         return _url(port)
 
 
+def is_running(instance_path: str | os.PathLike[str]) -> bool:
+    """Tell whether this instance folder's server is up and answering."""
+    state = _read_state(database_dir(instance_path))
+    return bool(state and _is_alive(state["pid"]) and _accepts_connections(state["port"]))
+
+
 def stop_embedded_server(instance_path: str | os.PathLike[str], timeout: float = 10.0) -> bool:
     """Stop this instance folder's server if it runs; return whether one was stopped."""
     folder = database_dir(instance_path)

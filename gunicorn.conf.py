@@ -9,6 +9,7 @@ import os
 import gunicorn.util
 
 from config import ConfigError, load_settings
+from embedded_server import is_running, stop_embedded_server
 
 try:
     _settings = load_settings()
@@ -29,11 +30,16 @@ errorlog = "-"
 proc_name = "book-library-api"
 
 
-def on_exit(server: object) -> None:
-    """Stop the embedded database this server started, so nothing is left running."""
-    if not _settings["DATABASE_URL"]:
-        from embedded_server import stop_embedded_server
+# Another server on the same instance folder may already run the embedded database: then it is
+# theirs to stop, not ours.
+_embedded_started_here = not _settings["DATABASE_URL"] and not is_running(
+    _settings["INSTANCE_PATH"]
+)
 
+
+def on_exit(server: object) -> None:
+    """Stop the embedded database if this server started it, so nothing is left running."""
+    if _embedded_started_here:
         stop_embedded_server(_settings["INSTANCE_PATH"])
 
 

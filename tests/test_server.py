@@ -272,3 +272,51 @@ def test_upload_over_the_limit_is_answered_413_in_json_and_stores_nothing(shared
     assert set((shared_live.instance / "covers").glob("*")) == covers_before
     books = requests.get(shared_live.url + "/books/", headers=headers, timeout=10).json()
     assert books["data"] == []
+
+
+def log_in_pair(url: str, email: str) -> dict[str, str]:
+    """Log in over HTTP and return the login data (tokens included)."""
+    body = {"email": email, "password": PASSWORD}
+    response = requests.post(url + "/users/login", json=body, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def test_revocation_survives_a_restart(live):
+    sign_up_and_log_in(live.url, "ada@example.com")
+    data = log_in_pair(live.url, "ada@example.com")
+    bearer = {"Authorization": f"Bearer {data['token']}"}
+    assert requests.post(live.url + "/users/logout", headers=bearer, timeout=10).status_code == 204
+
+    live.stop()
+    live.start()
+
+    assert requests.get(live.url + "/users/", headers=bearer, timeout=10).status_code == 401
+    refreshed = requests.post(
+        live.url + "/users/token/refresh", json={"refresh_token": data["refresh_token"]}, timeout=10
+    )
+    assert refreshed.status_code == 401
+
+
+def test_two_server_processes_on_one_database_agree_on_revocation(tmp_path):
+    first, second = LiveServer(tmp_path / "instance"), LiveServer(tmp_path / "instance")
+    first.start()
+    second.start()
+    try:
+        sign_up_and_log_in(first.url, "ada@example.com")
+        data = log_in_pair(first.url, "ada@example.com")
+        bearer = {"Authorization": f"Bearer {data['token']}"}
+        assert requests.get(second.url + "/users/", headers=bearer, timeout=10).status_code == 200
+
+        requests.post(second.url + "/users/logout", headers=bearer, timeout=10)
+
+        assert requests.get(first.url + "/users/", headers=bearer, timeout=10).status_code == 401
+        # The second server found the database running: stopping it leaves the database up.
+        second.stop()
+        assert requests.get(first.url + "/users/", headers=bearer, timeout=10).status_code == 401
+        assert log_in_pair(first.url, "ada@example.com")["token"]
+    finally:
+        for server in (first, second):
+            if server.process and server.process.poll() is None:
+                server.stop()
+        stop_embedded_server(first.instance)
