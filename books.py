@@ -2,42 +2,59 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from auth_middleware import token_required
-from models import Books, ConcurrentUpdateError, DuplicateError
+from models import (
+    BookQuery,
+    Books,
+    ConcurrentUpdateError,
+    DuplicateError,
+    IdempotencyKeys,
+    PreconditionFailedError,
+)
 from responses import ApiError, success_response
 from save_image import CoverError, delete_cover, is_cover_name, make_thumbnail, save_cover
-from validate import normalise_category, validate_book
+from validate import (
+    PER_PAGE_DEFAULT,
+    normalise_category,
+    normalise_isbn,
+    validate_book,
+    validate_list_query,
+)
 
 books = Blueprint("books", __name__)
 
 COVER_URL_PATH = "static/books/"
 COVER_CACHE_SECONDS = 365 * 24 * 60 * 60
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+BOOK_FORM_FIELDS = ("title", "description", "category", "isbn")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+ETAG_PATTERN = re.compile(r"v(\d{1,12})")
+HIDDEN_BOOK_FIELDS = ("cover", "version")
+
+
+# Requests and answers ----------------------------------------------------------------------------
 
 
 def form_body() -> tuple[dict[str, str], FileStorage | None]:
     """Return the multipart fields and the cover file (if any), or raise 415 for another type."""
     if request.content_length and request.mimetype not in FORM_TYPES:
         raise ApiError(415, "Content-Type must be multipart/form-data", "Unsupported Media Type")
-    fields = {
-        name: request.form[name]
-        for name in ("title", "description", "category")
-        if name in request.form
-    }
+    fields = {name: request.form[name] for name in BOOK_FORM_FIELDS if name in request.form}
     cover = request.files.get("cover_image")
     if cover is not None and not cover.filename:
         # Browsers and Postman send an empty, unnamed part when no file was chosen.
         cover = None
     return fields, cover
-
-
-# Books -------------------------------------------------------------------------------------------
 
 
 def cover_url(cover: str) -> str:
@@ -48,8 +65,20 @@ def cover_url(cover: str) -> str:
 
 def public_book(book: dict[str, Any]) -> dict[str, Any]:
     """Return a book as clients see it: the stored cover name becomes image_url."""
-    fields = {key: value for key, value in book.items() if key != "cover"}
+    fields = {key: value for key, value in book.items() if key not in HIDDEN_BOOK_FIELDS}
     return {**fields, "image_url": cover_url(book["cover"])}
+
+
+def etag(book: dict[str, Any]) -> str:
+    """Return the book's entity tag: its version, which every update moves on."""
+    return f"v{book.get('version') or 0}"
+
+
+def book_response(message: str, book: dict[str, Any], status: int = 200) -> Response:
+    """Answer one book, with its ETag."""
+    response = success_response(message, public_book(book), status)
+    response.set_etag(etag(book))
+    return response
 
 
 def book_not_found() -> ApiError:
@@ -57,16 +86,23 @@ def book_not_found() -> ApiError:
     return ApiError(404, "Book not found", "Not Found")
 
 
-def clean_book_fields(fields: dict[str, str]) -> dict[str, str]:
-    """Return validated book fields in their stored form."""
-    cleaned = {}
+def clean_book_fields(fields: dict[str, str]) -> dict[str, Any]:
+    """Return validated book fields in their stored form (an empty isbn clears it)."""
+    cleaned: dict[str, Any] = {}
     if "title" in fields:
         cleaned["title"] = " ".join(fields["title"].split())
     if "description" in fields:
         cleaned["description"] = fields["description"].strip()
     if "category" in fields:
         cleaned["category"] = normalise_category(fields["category"])
+    if "isbn" in fields:
+        cleaned["isbn"] = normalise_isbn(fields["isbn"]) if fields["isbn"].strip() else None
     return cleaned
+
+
+def duplicate_answer(field: str) -> ApiError:
+    """Return the 409 for a title or ISBN already on the caller's shelf."""
+    return ApiError(409, f"A book with this {field} is already on your shelf", "Conflict")
 
 
 def store_cover(upload: FileStorage) -> str:
@@ -79,10 +115,14 @@ def store_cover(upload: FileStorage) -> str:
     return save_cover(thumbnail, current_app.config["COVER_DIR"])
 
 
+# Creating ----------------------------------------------------------------------------------------
+
+
 @books.route("/books/", methods=["POST"])
 @token_required
 def add_book(current_user: dict[str, Any]) -> Response:
-    """Put a new book with its cover on the caller's shelf."""
+    """Put a new book with its cover on the caller's shelf (once per Idempotency-Key)."""
+    key = idempotency_key()
     fields, upload = form_body()
     errors = validate_book(fields)
     if upload is None:
@@ -91,50 +131,164 @@ def add_book(current_user: dict[str, Any]) -> Response:
         errors["cover_image"] = "cover image is required"
     if errors:
         raise ApiError(400, "Invalid data", errors)
+    if key is None:
+        return _create_book(current_user["_id"], fields, upload)
+    return _create_book_once(current_user["_id"], key, fields, upload)
+
+
+def idempotency_key() -> str | None:
+    """Return the request's Idempotency-Key header, or None; 400 if it is malformed."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        raise ApiError(
+            400,
+            "Invalid data",
+            {"Idempotency-Key": "Idempotency-Key must be 1 to 255 visible ASCII characters"},
+        )
+    return key
+
+
+def _create_book(user_id: str, fields: dict[str, str], upload: FileStorage) -> Response:
+    """Store the cover, then the book; a refused book leaves no cover file behind."""
     cover = store_cover(upload)
-    stored = False
+    book = None
     try:
-        book = Books().create(user_id=current_user["_id"], cover=cover, **_book_defaults(fields))
-        stored = True
-    except DuplicateError:
-        raise ApiError(409, "A book with this title is already on your shelf", "Conflict") from None
+        book = Books().create(user_id, clean_book_fields(fields), cover)
+    except DuplicateError as error:
+        raise duplicate_answer(str(error)) from None
     finally:
-        if not stored:
+        if book is None:
             delete_cover(current_app.config["COVER_DIR"], cover)
-    return success_response("successfully created a new book", public_book(book), 201)
+    return book_response("successfully created a new book", book, 201)
 
 
-def _book_defaults(fields: dict[str, str]) -> dict[str, str]:
-    """Return the cleaned fields of a new book with an empty description if none was sent."""
-    return {"description": "", **clean_book_fields(fields)}
+def _create_book_once(
+    user_id: str, key: str, fields: dict[str, str], upload: FileStorage
+) -> Response:
+    """Create the book unless this key already did: then answer what the first request did."""
+    keys = IdempotencyKeys()
+    fingerprint = _request_fingerprint(fields, upload)
+    earlier = keys.claim(user_id, key, fingerprint)
+    if earlier is not None:
+        return _replay(user_id, earlier, fingerprint)
+    response = None
+    try:
+        response = _create_book(user_id, fields, upload)
+    finally:
+        if response is None:
+            keys.release(user_id, key)
+    keys.complete(user_id, key, response.json["data"]["_id"])
+    return response
+
+
+def _request_fingerprint(fields: dict[str, str], upload: FileStorage) -> str:
+    """Return a digest of everything a create request carries, the cover's bytes included."""
+    digest = hashlib.sha256()
+    for name in BOOK_FORM_FIELDS:
+        digest.update(f"{name}={fields.get(name)!r};".encode())
+    digest.update(upload.stream.read())
+    upload.stream.seek(0)
+    return digest.hexdigest()
+
+
+def _replay(user_id: str, earlier: dict[str, Any], fingerprint: str) -> Response:
+    """Answer a repeated Idempotency-Key: the same book, or why the key cannot be reused."""
+    if earlier.get("fingerprint") != fingerprint:
+        raise ApiError(
+            422,
+            "This Idempotency-Key was already used for a different request",
+            "Unprocessable Entity",
+        )
+    if earlier.get("book_id") is None:
+        raise ApiError(
+            409,
+            "A request with this Idempotency-Key is still in progress",
+            "Conflict",
+            {"Retry-After": "1"},
+        )
+    book = Books().get_for_user(earlier["book_id"], user_id)
+    if book is None:
+        raise ApiError(409, "The book this Idempotency-Key created was deleted since", "Conflict")
+    return book_response("successfully created a new book", book, 201)
+
+
+# Reading -----------------------------------------------------------------------------------------
 
 
 @books.route("/books/", methods=["GET"])
 @token_required
 def get_books(current_user: dict[str, Any]) -> Response:
-    """Return every book on the caller's shelf."""
-    books = Books().get_by_user_id(current_user["_id"])
-    return success_response("successfully retrieved all books", [public_book(b) for b in books])
+    """Return one page of the caller's shelf, filtered, searched and sorted as asked."""
+    errors = validate_list_query(request.args)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+    query = _book_query(request.args)
+    page, total = Books().list_for_user(current_user["_id"], query)
+    pages = math.ceil(total / query.per_page)
+    pagination = {"page": query.page, "per_page": query.per_page, "total": total, "pages": pages}
+    response = success_response(
+        "successfully retrieved all books", [public_book(b) for b in page], pagination=pagination
+    )
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["Link"] = _page_links(query.page, pages)
+    return response
+
+
+def _book_query(args: Any) -> BookQuery:
+    """Build the shelf query from validated parameters."""
+    category = args.get("category")
+    search = args.get("q")
+    return BookQuery(
+        category=normalise_category(category) if category else None,
+        search=search.strip() if search else None,
+        sort=args.get("sort", "created_at"),
+        page=int(args.get("page", 1)),
+        per_page=int(args.get("per_page", PER_PAGE_DEFAULT)),
+    )
+
+
+def _page_links(page: int, pages: int) -> str:
+    """Return the RFC 8288 Link header: first, prev, next and last pages, other parameters kept."""
+    last = max(pages, 1)
+    targets = {"first": 1, "last": last}
+    if page > 1:
+        targets["prev"] = min(page - 1, last)
+    if page < pages:
+        targets["next"] = page + 1
+    base = request.base_url
+    links = []
+    for relation, number in targets.items():
+        parameters = {**request.args.to_dict(), "page": str(number)}
+        links.append(f'<{base}?{urlencode(parameters)}>; rel="{relation}"')
+    return ", ".join(links)
 
 
 @books.route("/books/<book_id>", methods=["GET"])
 @token_required
 def get_book(current_user: dict[str, Any], book_id: str) -> Response:
-    """Return one of the caller's books."""
+    """Return one of the caller's books (304 if the client's copy is current)."""
     book = Books().get_for_user(book_id, current_user["_id"])
     if book is None:
         raise book_not_found()
-    return success_response("successfully retrieved a book", public_book(book))
+    if request.if_none_match.contains(etag(book)):
+        response = Response(status=304)
+        response.set_etag(etag(book))
+        return response
+    return book_response("successfully retrieved a book", book)
+
+
+# Changing ----------------------------------------------------------------------------------------
 
 
 @books.route("/books/<book_id>", methods=["PUT"])
 @token_required
 def update_book(current_user: dict[str, Any], book_id: str) -> Response:
     """Change any of a book's fields and, with a new cover_image file, replace its cover."""
-    books = Books()
-    book = books.get_for_user(book_id, current_user["_id"])
+    book_store = Books()
+    book = book_store.get_for_user(book_id, current_user["_id"])
     if book is None:
         raise book_not_found()
+    expected_version = _expected_version(book)
     fields, upload = form_body()
     errors = validate_book(fields, partial=True)
     if errors:
@@ -143,21 +297,43 @@ def update_book(current_user: dict[str, Any], book_id: str) -> Response:
     if upload is not None:
         changes["cover"] = store_cover(upload)
     if not changes:
-        return success_response("successfully updated a book", public_book(book))
-    return _apply_book_update(books, book_id, current_user["_id"], changes)
+        return book_response("successfully updated a book", book)
+    return _apply_book_update(book_store, book_id, current_user["_id"], changes, expected_version)
+
+
+def _expected_version(book: dict[str, Any]) -> int | None:
+    """Return the version an If-Match header demands, or None; 412 if it is already stale."""
+    if "If-Match" not in request.headers or request.if_match.star_tag:
+        return None
+    versions = [ETAG_PATTERN.fullmatch(tag) for tag in request.if_match.as_set()]
+    current = book.get("version") or 0
+    if not any(match and int(match[1]) == current for match in versions):
+        raise precondition_failed()
+    return current
+
+
+def precondition_failed() -> ApiError:
+    """Return the 412 for an update based on a stale copy of the book."""
+    return ApiError(412, "The book was changed since you read it", "Precondition Failed")
 
 
 def _apply_book_update(
-    books: Books, book_id: str, user_id: str, changes: dict[str, str]
+    book_store: Books,
+    book_id: str,
+    user_id: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
 ) -> Response:
     """Write the changes; remove whichever cover file is no longer used, whatever happens."""
     cover_dir = current_app.config["COVER_DIR"]
     new_cover = changes.get("cover")
     update = None
     try:
-        update = books.update(book_id, user_id, changes)
-    except DuplicateError:
-        raise ApiError(409, "A book with this title is already on your shelf", "Conflict") from None
+        update = book_store.update(book_id, user_id, changes, expected_version)
+    except DuplicateError as error:
+        raise duplicate_answer(str(error)) from None
+    except PreconditionFailedError:
+        raise precondition_failed() from None
     except ConcurrentUpdateError:
         raise ApiError(409, "The book changed while it was being updated, try again") from None
     finally:
@@ -167,7 +343,7 @@ def _apply_book_update(
         raise book_not_found()
     if new_cover and update.previous_cover != new_cover:
         delete_cover(cover_dir, update.previous_cover)
-    return success_response("successfully updated a book", public_book(update.book))
+    return book_response("successfully updated a book", update.book)
 
 
 @books.route("/books/<book_id>", methods=["DELETE"])

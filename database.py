@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, current_app
 from pymongo import ASCENDING, MongoClient
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
@@ -70,8 +72,32 @@ def ensure_indexes() -> None:
     db.books.create_index(
         [("user_id", ASCENDING), ("title_key", ASCENDING)], unique=True, name="shelf_title_unique"
     )
-    db.books.create_index([("user_id", ASCENDING)], name="books_by_owner")
+    # An ISBN once per shelf; books without one hold a unique placeholder (see models).
+    db.books.create_index([("isbn_key", ASCENDING)], unique=True, name="shelf_isbn_unique")
+    # Pages of a shelf, newest or oldest first, whole or one category.
+    db.books.create_index([("user_id", ASCENDING), ("created_at", ASCENDING)], name="shelf_by_date")
+    db.books.create_index(
+        [("user_id", ASCENDING), ("category", ASCENDING), ("created_at", ASCENDING)],
+        name="shelf_category_by_date",
+    )
+    # Idempotency-Key records expire after a day (MongoDB and nx-27017 remove them).
+    db.idempotency_keys.create_index(
+        [("expires_at", ASCENDING)], expireAfterSeconds=0, name="idempotency_expiry"
+    )
     current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
+
+
+def count_matching(collection: Collection, criteria: dict[str, Any]) -> int:
+    """Count the documents matching criteria with the count command, which uses indexes.
+
+    count_documents runs an aggregation, which nx-27017 answers by scanning the whole
+    collection; mongomock lacks the count command, so it alone takes that path.
+    """
+    try:
+        answer = collection.database.command({"count": collection.name, "query": criteria})
+        return int(answer["n"])
+    except NotImplementedError:
+        return collection.count_documents(criteria)
 
 
 def close_client(app: Flask) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from database import get_db
+from database import count_matching, get_db
 from passwords import burn_verification, hash_password, needs_rehash, verify_password
 
 UPDATE_ATTEMPTS = 5
@@ -20,11 +22,20 @@ BOOK_FIELDS = (
     "title",
     "description",
     "category",
+    "isbn",
     "cover",
     "user_id",
+    "version",
     "created_at",
     "updated_at",
 )
+SORT_KEYS = {
+    "title": [("title_key", ASCENDING)],
+    "-title": [("title_key", DESCENDING)],
+    # _id breaks ties between books created in the same millisecond, so pages never overlap.
+    "created_at": [("created_at", ASCENDING), ("_id", ASCENDING)],
+    "-created_at": [("created_at", DESCENDING), ("_id", DESCENDING)],
+}
 
 
 DATE_FIELDS = frozenset(
@@ -38,6 +49,25 @@ class DuplicateError(Exception):
 
 class ConcurrentUpdateError(Exception):
     """A document changed under every attempt to update it."""
+
+
+class PreconditionFailedError(Exception):
+    """The book is no longer at the version the client read (If-Match)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the book is now at version {current_version}")
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class BookQuery:
+    """One page of a shelf: filter, search, sort and position."""
+
+    category: str | None = None
+    search: str | None = None
+    sort: str = "created_at"
+    page: int = 1
+    per_page: int = 20
 
 
 def parse_object_id(value: Any) -> ObjectId | None:
@@ -203,31 +233,45 @@ class Books:
     def __init__(self) -> None:
         self.collection = get_db().books
 
-    def create(
-        self, user_id: str, title: str, description: str, category: str, cover: str
-    ) -> dict[str, Any]:
-        """Put a book on its owner's shelf; raise DuplicateError if the title is taken there."""
+    def create(self, user_id: str, fields: dict[str, Any], cover: str) -> dict[str, Any]:
+        """Put a book on its owner's shelf; DuplicateError if its title or ISBN is taken there."""
         moment = now()
         document = {
+            "_id": ObjectId(),
             "user_id": user_id,
-            "title": title,
-            "title_key": title_key(title),
-            "description": description,
-            "category": category,
+            "title": fields["title"],
+            "title_key": title_key(fields["title"]),
+            "description": fields.get("description", ""),
+            "category": fields["category"],
+            "isbn": fields.get("isbn"),
             "cover": cover,
+            "version": 1,
             "created_at": moment,
             "updated_at": moment,
         }
+        document["isbn_key"] = isbn_key(user_id, document["isbn"], document["_id"])
         try:
             self.collection.insert_one(document)
         except DuplicateKeyError:
-            raise DuplicateError("title") from None
+            raise DuplicateError(self._taken_field(document)) from None
         return to_public(document, BOOK_FIELDS)
 
-    def get_by_user_id(self, user_id: str) -> list[dict[str, Any]]:
-        """Return every book on a user's shelf, oldest first."""
-        cursor = self.collection.find({"user_id": user_id}, dict.fromkeys(BOOK_FIELDS, 1))
-        return [to_public(document, BOOK_FIELDS) for document in cursor.sort("_id", ASCENDING)]
+    def list_for_user(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
+        """Return one page of a user's shelf, filtered, searched and sorted, and the total."""
+        criteria: dict[str, Any] = {"user_id": user_id}
+        if query.category:
+            criteria["category"] = query.category
+        if query.search:
+            pattern = {"$regex": re.escape(query.search), "$options": "i"}
+            criteria["$or"] = [{"title": pattern}, {"description": pattern}]
+        total = count_matching(self.collection, criteria)
+        cursor = (
+            self.collection.find(criteria, dict.fromkeys(BOOK_FIELDS, 1))
+            .sort(SORT_KEYS[query.sort])
+            .skip((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        )
+        return [to_public(document, BOOK_FIELDS) for document in cursor], total
 
     def get_for_user(self, book_id: Any, user_id: str) -> dict[str, Any] | None:
         """Return the book if it exists and belongs to this user, else None."""
@@ -239,31 +283,50 @@ class Books:
         )
         return to_public(document, BOOK_FIELDS)
 
-    def update(self, book_id: Any, user_id: str, changes: dict[str, str]) -> BookUpdate | None:
-        """Apply changes to the user's book; None if not theirs; DuplicateError on a taken title."""
+    def update(
+        self,
+        book_id: Any,
+        user_id: str,
+        changes: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> BookUpdate | None:
+        """Apply changes to the user's book and return it with the cover it replaced.
+
+        None if the book is not theirs; DuplicateError on a taken title or ISBN;
+        PreconditionFailedError if expected_version is given and the book is past it.
+        """
         object_id = parse_object_id(book_id)
         if object_id is None:
             return None
-        fields = {**changes, "updated_at": now()}
-        if "title" in changes:
-            fields["title_key"] = title_key(changes["title"])
-        # Read, then update only if the cover is still the one read: a compare-and-set that
-        # tells exactly which cover this update replaced. Not find_one_and_update: nx-27017
-        # answers it with None instead of DuplicateKeyError when the new title is taken.
+        # Read, then write only if the version is still the one read: a compare-and-set that
+        # tells exactly which cover this update replaced and loses no concurrent edit. Not
+        # find_one_and_update: nx-27017 answers it with None instead of DuplicateKeyError.
         for _ in range(UPDATE_ATTEMPTS):
             before = self.collection.find_one({"_id": object_id, "user_id": user_id})
             if before is None:
                 return None
+            version = before.get("version", 0)
+            if expected_version is not None and version != expected_version:
+                raise PreconditionFailedError(version)
+            fields = _update_fields(before, changes, version + 1)
             try:
                 result = self.collection.update_one(
-                    {"_id": object_id, "user_id": user_id, "cover": before["cover"]},
+                    {"_id": object_id, "user_id": user_id, **_version_filter(before)},
                     {"$set": fields},
                 )
             except DuplicateKeyError:
-                raise DuplicateError("title") from None
+                raise DuplicateError(self._taken_field({**before, **fields})) from None
             if result.matched_count == 1:
                 return BookUpdate(to_public({**before, **fields}, BOOK_FIELDS), before["cover"])
         raise ConcurrentUpdateError("the book kept changing; try again")
+
+    def _taken_field(self, book: dict[str, Any]) -> str:
+        """Tell which unique field another book on the shelf holds: "title" or "isbn"."""
+        # Asked of the data, not of the error: drivers and servers word DuplicateKeyError apart.
+        clash = self.collection.find_one(
+            {"user_id": book["user_id"], "title_key": book["title_key"]}, {"_id": 1}
+        )
+        return "title" if clash is not None and clash["_id"] != book["_id"] else "isbn"
 
     def delete(self, book_id: Any, user_id: str) -> dict[str, Any] | None:
         """Delete the user's book and return it, or None if it is not theirs."""
@@ -272,6 +335,32 @@ class Books:
             return None
         document = self.collection.find_one_and_delete({"_id": object_id, "user_id": user_id})
         return to_public(document, BOOK_FIELDS)
+
+
+def _update_fields(before: dict[str, Any], changes: dict[str, Any], version: int) -> dict:
+    """Return the $set of an update: the changes, their derived keys, the next version."""
+    fields = {**changes, "version": version, "updated_at": now()}
+    if "title" in changes:
+        fields["title_key"] = title_key(changes["title"])
+    if "isbn" in changes:
+        fields["isbn_key"] = isbn_key(before["user_id"], changes["isbn"], before["_id"])
+    return fields
+
+
+def _version_filter(before: dict[str, Any]) -> dict[str, Any]:
+    """Return the filter that matches the book only while it is still at the version read."""
+    if "version" in before:
+        return {"version": before["version"]}
+    # Written before books had versions: the first update gives it one.
+    return {"version": {"$exists": False}}
+
+
+
+
+def isbn_key(user_id: str, isbn: str | None, book_id: ObjectId) -> str:
+    """Return the key that makes an ISBN unique on a shelf (a book without one never clashes)."""
+    # Never missing or null: MongoDB's unique index would count every null as the same value.
+    return f"{user_id}:{isbn}" if isbn else f"none:{book_id}"
 
 
 def title_key(title: str) -> str:
@@ -376,3 +465,41 @@ class Sessions:
 def _epoch(session: dict[str, Any]) -> int:
     """Return a session's expiry as whole epoch seconds (what the user document keeps)."""
     return int(as_utc(session["expires_at"]).timestamp())
+
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+
+
+class IdempotencyKeys:
+    """Idempotency-Key records of book creations: who used a key, for what, with what result."""
+
+    def __init__(self) -> None:
+        self.collection = get_db().idempotency_keys
+
+    def claim(self, user_id: str, key: str, fingerprint: str) -> dict[str, Any] | None:
+        """Claim a key for a request; return None if claimed now, else the earlier record."""
+        record_id = f"{user_id}:{key}"
+        moment = now()
+        # An expired record no longer counts (nx-27017 and MongoDB expire them on their own).
+        self.collection.delete_one({"_id": record_id, "expires_at": {"$lte": moment}})
+        try:
+            self.collection.insert_one(
+                {
+                    "_id": record_id,
+                    "fingerprint": fingerprint,
+                    "book_id": None,
+                    "created_at": moment,
+                    "expires_at": moment + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS),
+                }
+            )
+        except DuplicateKeyError:
+            return self.collection.find_one({"_id": record_id}) or {"fingerprint": None}
+        return None
+
+    def complete(self, user_id: str, key: str, book_id: str) -> None:
+        """Record the book a claimed key created."""
+        self.collection.update_one({"_id": f"{user_id}:{key}"}, {"$set": {"book_id": book_id}})
+
+    def release(self, user_id: str, key: str) -> None:
+        """Forget a claim whose request failed, so that the client may retry with the key."""
+        self.collection.delete_one({"_id": f"{user_id}:{key}", "book_id": None})

@@ -26,9 +26,9 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
-def success_response(message: str, data: Any = None, status: int = 200) -> Response:
-    """Return the success envelope: {"message", "data"}."""
-    response = jsonify({"message": message, "data": data})
+def success_response(message: str, data: Any = None, status: int = 200, **extra: Any) -> Response:
+    """Return the success envelope: {"message", "data"}, plus any key the contract names."""
+    response = jsonify({"message": message, "data": data, **extra})
     response.status_code = status
     return response
 

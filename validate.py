@@ -26,6 +26,13 @@ CATEGORIES = (
     "horror",
     "thriller",
 )
+REQUIRED_BOOK_FIELDS = ("title", "category")
+SEARCH_MAX_LENGTH = 200
+PER_PAGE_DEFAULT = 20
+PER_PAGE_MAX = 100
+SORT_ORDERS = ("title", "-title", "created_at", "-created_at")
+ISBN_SEPARATORS = re.compile(r"[\s-]")
+
 # The tutorial's documented spelling; clients written against it keep working.
 CATEGORY_ALIASES = {"peotry": "poetry"}
 
@@ -179,11 +186,12 @@ def validate_book(data: Mapping[str, Any], partial: bool = False) -> dict[str, s
         "title": _title_error,
         "description": _description_error,
         "category": _category_error,
+        "isbn": _isbn_error,
     }
     errors = {}
     for field, check in checks.items():
         if field not in data:
-            if not partial and field != "description":
+            if not partial and field in REQUIRED_BOOK_FIELDS:
                 errors[field] = f"{field} is required"
             continue
         message = check(data[field])
@@ -217,3 +225,58 @@ def _category_error(category: Any) -> str | None:
     if not _is_string(category) or normalise_category(category) not in CATEGORIES:
         return "category must be one of: " + ", ".join(CATEGORIES)
     return None
+
+
+def _isbn_error(isbn: Any) -> str | None:
+    """Return why an ISBN is invalid, or None (an empty string clears it)."""
+    if not _is_string(isbn):
+        return "isbn must be a string"
+    if isbn.strip() and normalise_isbn(isbn) is None:
+        return "isbn must be a valid ISBN-10 or ISBN-13 (check digit included)"
+    return None
+
+
+def normalise_isbn(isbn: str) -> str | None:
+    """Return the ISBN-13 an ISBN-10 or ISBN-13 stands for, or None if it is not valid."""
+    digits = ISBN_SEPARATORS.sub("", isbn).upper()
+    if re.fullmatch(r"\d{9}[\dX]", digits):
+        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
+        return _isbn13_from_isbn10(digits) if total % 11 == 0 else None
+    if re.fullmatch(r"97[89]\d{10}", digits) and _isbn13_check_digit(digits[:12]) == digits[12]:
+        return digits
+    return None
+
+
+def _isbn13_check_digit(first_twelve: str) -> str:
+    """Return the ISBN-13 check digit of its first twelve digits."""
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first_twelve))
+    return str((10 - total % 10) % 10)
+
+
+def _isbn13_from_isbn10(isbn10: str) -> str:
+    """Return the ISBN-13 (978 prefix) of a valid ISBN-10."""
+    first_twelve = "978" + isbn10[:9]
+    return first_twelve + _isbn13_check_digit(first_twelve)
+
+
+def validate_list_query(args: Mapping[str, str]) -> dict[str, str]:
+    """Validate the paging, filter, search and sort parameters of GET /books/."""
+    errors = {}
+    for name, maximum in (("page", None), ("per_page", PER_PAGE_MAX)):
+        if name in args:
+            value = args[name]
+            # Not str.isdigit(): it accepts characters such as "²" that int() refuses.
+            if (
+                not re.fullmatch(r"[0-9]{1,9}", value)
+                or int(value) < 1
+                or (maximum and int(value) > maximum)
+            ):
+                limit = f"between 1 and {maximum}" if maximum else "at least 1"
+                errors[name] = f"{name} must be a whole number {limit}"
+    if "category" in args and _category_error(args["category"]):
+        errors["category"] = _category_error(args["category"])
+    if "q" in args and not 1 <= len(args["q"].strip()) <= SEARCH_MAX_LENGTH:
+        errors["q"] = f"q must be 1 to {SEARCH_MAX_LENGTH} characters"
+    if "sort" in args and args["sort"] not in SORT_ORDERS:
+        errors["sort"] = "sort must be one of: " + ", ".join(SORT_ORDERS)
+    return errors

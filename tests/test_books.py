@@ -33,6 +33,7 @@ BOOK_KEYS = {
     "user_id",
     "created_at",
     "updated_at",
+    "isbn",
 }
 COVER_URL_PREFIX = "http://localhost/static/books/"
 NOT_FOUND = ("Book not found", "Not Found")
@@ -873,7 +874,11 @@ def test_list_for_a_user_without_books_is_an_empty_list(client, book, other_head
     response = client.get("/books/", headers=other_headers)
 
     assert response.status_code == 200
-    assert response.json == {"message": "successfully retrieved all books", "data": []}
+    assert response.json == {
+        "message": "successfully retrieved all books",
+        "data": [],
+        "pagination": {"page": 1, "per_page": 20, "total": 0, "pages": 0},
+    }
 
 
 def test_list_without_a_token_is_401(client, book):
