@@ -10,13 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
 import database
 from books import books
 from config import instance_secret_key, load_settings
+from cover_storage import covers_command
+from docs import docs
 from embedded_server import embedded_database_url
+from health import health
+from http_headers import init_http_headers
+from logs import init_logging
 from ratelimit import init_rate_limits
 from responses import ApiError, error_response
 from users import users
@@ -34,6 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
     app.config.update(settings)
+    init_logging(app)
+    init_http_headers(app)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if not app.config["DATABASE_URL"]:
@@ -47,7 +54,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/", view_func=hello)
     app.register_blueprint(users)
     app.register_blueprint(books)
+    app.register_blueprint(docs)
+    app.register_blueprint(health)
     init_rate_limits(app)
+    app.cli.add_command(covers_command)
     return app
 
 
@@ -58,7 +68,7 @@ def register_error_handlers(app: Flask) -> None:
     """Answer every error, expected or not, with the JSON failure envelope."""
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(ConnectionFailure, handle_database_unavailable)
+    app.register_error_handler(PyMongoError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -87,8 +97,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     return error_response(status, message, None, headers)
 
 
-def handle_database_unavailable(error: ConnectionFailure) -> Response:
-    """Answer 503 when the database cannot be reached, so clients know to retry."""
+def handle_database_error(error: PyMongoError) -> Response:
+    """Answer 503 when the database is unreachable or too slow, so clients know to retry."""
+    if not isinstance(error, ConnectionFailure) and not error.timeout:
+        return handle_unexpected_error(error)
     logger.error("request %s: database unavailable: %s", g.get("request_id"), type(error).__name__)
     return error_response(
         503, "The service is temporarily unavailable, try again shortly", None, {"Retry-After": "5"}

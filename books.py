@@ -8,11 +8,11 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, request, send_from_directory
+from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import NotFound
 
 from auth_middleware import token_required
+from cover_storage import cover_store
 from models import (
     BookQuery,
     Books,
@@ -22,7 +22,7 @@ from models import (
     PreconditionFailedError,
 )
 from responses import ApiError, success_response
-from save_image import CoverError, delete_cover, is_cover_name, make_thumbnail, save_cover
+from save_image import CoverError, make_thumbnail
 from validate import (
     PER_PAGE_DEFAULT,
     normalise_category,
@@ -34,7 +34,6 @@ from validate import (
 books = Blueprint("books", __name__)
 
 COVER_URL_PATH = "static/books/"
-COVER_CACHE_SECONDS = 365 * 24 * 60 * 60
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 BOOK_FORM_FIELDS = ("title", "description", "category", "isbn")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
@@ -112,7 +111,7 @@ def store_cover(upload: FileStorage) -> str:
     except CoverError as error:
         reason = "Unsupported Media Type" if error.status == 415 else "Bad Request"
         raise ApiError(error.status, error.message, reason) from None
-    return save_cover(thumbnail, current_app.config["COVER_DIR"])
+    return cover_store().save(thumbnail)
 
 
 # Creating ----------------------------------------------------------------------------------------
@@ -158,7 +157,7 @@ def _create_book(user_id: str, fields: dict[str, str], upload: FileStorage) -> R
         raise duplicate_answer(str(error)) from None
     finally:
         if book is None:
-            delete_cover(current_app.config["COVER_DIR"], cover)
+            cover_store().delete(cover)
     return book_response("successfully created a new book", book, 201)
 
 
@@ -325,7 +324,7 @@ def _apply_book_update(
     expected_version: int | None,
 ) -> Response:
     """Write the changes; remove whichever cover file is no longer used, whatever happens."""
-    cover_dir = current_app.config["COVER_DIR"]
+    covers = cover_store()
     new_cover = changes.get("cover")
     update = None
     try:
@@ -338,11 +337,11 @@ def _apply_book_update(
         raise ApiError(409, "The book changed while it was being updated, try again") from None
     finally:
         if new_cover and update is None:
-            delete_cover(cover_dir, new_cover)
+            covers.delete(new_cover)
     if update is None:
         raise book_not_found()
     if new_cover and update.previous_cover != new_cover:
-        delete_cover(cover_dir, update.previous_cover)
+        covers.delete(update.previous_cover)
     return book_response("successfully updated a book", update.book)
 
 
@@ -353,18 +352,11 @@ def delete_book(current_user: dict[str, Any], book_id: str) -> Response:
     book = Books().delete(book_id, current_user["_id"])
     if book is None:
         raise book_not_found()
-    delete_cover(current_app.config["COVER_DIR"], book["cover"])
+    cover_store().delete(book["cover"])
     return Response(status=204)
 
 
 @books.route("/static/books/<name>", methods=["GET"])
 def serve_cover(name: str) -> Response:
     """Serve a stored cover thumbnail with long-lived caching and an ETag."""
-    if not is_cover_name(name):
-        raise NotFound()
-    response = send_from_directory(
-        current_app.config["COVER_DIR"], name, max_age=COVER_CACHE_SECONDS
-    )
-    response.cache_control.public = True
-    response.cache_control.immutable = True
-    return response
+    return cover_store().serve(name)

@@ -36,8 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour",
     "TRUSTED_PROXIES": "",
     "PUBLIC_URL": None,
+    "COVER_STORAGE": "local",
     "DB_TIMEOUT_MS": 2000,
     "DEBUG": False,
+    "CORS_ORIGINS": "",
+    "READY_TIMEOUT_MS": 1000,
+    "LOG_LEVEL": "INFO",
+    "ACCESS_LOG": True,
 }
 
 INTEGER_SETTINGS = (
@@ -47,8 +52,12 @@ INTEGER_SETTINGS = (
     "ACCESS_TOKEN_TTL",
     "REFRESH_TOKEN_TTL",
     "DB_TIMEOUT_MS",
+    "READY_TIMEOUT_MS",
 )
-BOOLEAN_SETTINGS = ("DEBUG", "RATELIMIT_ENABLED")
+BOOLEAN_SETTINGS = ("DEBUG", "RATELIMIT_ENABLED", "ACCESS_LOG")
+
+
+COVER_STORAGES = ("local", "gridfs")
 
 
 class ConfigError(Exception):
@@ -74,6 +83,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings["INSTANCE_PATH"] = str(Path(settings["INSTANCE_PATH"]).resolve())
     if settings["DATABASE_URL"]:
         check_database_url(settings["DATABASE_URL"])
+    if settings["COVER_STORAGE"] not in COVER_STORAGES:
+        raise ConfigError("COVER_STORAGE must be one of: " + ", ".join(COVER_STORAGES))
     if settings["PUBLIC_URL"]:
         settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
     if settings["SECRET_KEY"] is not None:

@@ -38,9 +38,15 @@ def get_client() -> MongoClient:
         client_class = config.get("MONGO_CLIENT_CLASS") or MongoClient
         state["client"] = client_class(
             config["DATABASE_URL"],
+            # One budget per operation (server selection, connecting, waiting for the answer):
+            # with the database down, cut off or slow, a request fails fast with a 503.
+            timeoutMS=timeout,
             serverSelectionTimeoutMS=timeout,
             connectTimeoutMS=timeout,
-            socketTimeoutMS=timeout * 5,
+            # On a replica set a write is acknowledged once a majority holds it, so a failover
+            # loses nothing; retried once on a new primary if the first one stepped down.
+            w="majority",
+            retryWrites=True,
             tz_aware=True,
             appname="book-library-api",
         )

@@ -355,8 +355,6 @@ def _version_filter(before: dict[str, Any]) -> dict[str, Any]:
     return {"version": {"$exists": False}}
 
 
-
-
 def isbn_key(user_id: str, isbn: str | None, book_id: ObjectId) -> str:
     """Return the key that makes an ISBN unique on a shelf (a book without one never clashes)."""
     # Never missing or null: MongoDB's unique index would count every null as the same value.

@@ -29,8 +29,9 @@ pytestmark = pytest.mark.integration
 class LiveServer:
     """`make run`'s command (gunicorn with the embedded default) on a free port of its own."""
 
-    def __init__(self, instance: Path) -> None:
+    def __init__(self, instance: Path, **settings: str) -> None:
         self.instance = instance
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -41,6 +42,7 @@ class LiveServer:
         environment.update(
             INSTANCE_PATH=str(self.instance), PORT=str(self.port), RATELIMIT_ENABLED="false"
         )
+        environment.update(self.settings)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=PROJECT_ROOT,

@@ -170,7 +170,8 @@ def test_book_route_accepts_a_valid_token(
 ) -> None:
     response = client.get("/books/", headers=auth_headers)
     assert response.status_code == 200
-    assert response.json == {"message": "successfully retrieved all books", "data": []}
+    assert response.json["message"] == "successfully retrieved all books"
+    assert response.json["data"] == []
 
 
 # Missing tokens -----------------------------------------------------------------------------------

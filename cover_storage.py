@@ -1,0 +1,189 @@
+"""Where cover thumbnails live: files in the instance folder, or GridFS in the shared database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import click
+import gridfs
+from flask import Response, current_app, request, send_from_directory
+from flask.cli import AppGroup
+from werkzeug.exceptions import NotFound
+
+from database import get_db
+from save_image import Thumbnail, delete_cover, is_cover_name, save_cover
+
+COVER_CACHE_SECONDS = 365 * 24 * 60 * 60
+GRIDFS_BUCKET = "covers"
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+
+
+class CoverStore(Protocol):
+    """A place that keeps cover thumbnails under server-chosen names."""
+
+    def save(self, thumbnail: Thumbnail) -> str:
+        """Store a thumbnail under a new random name and return the name."""
+
+    def delete(self, name: str) -> None:
+        """Remove a cover; a missing one is fine."""
+
+    def serve(self, name: str) -> Response:
+        """Answer a cover with caching headers, or raise NotFound."""
+
+    def read(self, name: str) -> bytes | None:
+        """Return a cover's bytes, or None if it is not here."""
+
+    def write(self, name: str, data: bytes) -> None:
+        """Store bytes under a given name (used when moving covers between stores)."""
+
+    def names(self) -> Iterator[str]:
+        """Yield the name of every cover kept here."""
+
+
+def cover_store(kind: str | None = None) -> CoverStore:
+    """Return the store COVER_STORAGE names (or `kind`), for the current app."""
+    kind = kind or current_app.config["COVER_STORAGE"]
+    if kind == "gridfs":
+        return GridFSCoverStore()
+    return LocalCoverStore(current_app.config["COVER_DIR"])
+
+
+def _cacheable(response: Response) -> Response:
+    """Mark a cover answer as cacheable for a year: its name never points at other bytes."""
+    response.cache_control.public = True
+    response.cache_control.max_age = COVER_CACHE_SECONDS
+    response.cache_control.immutable = True
+    return response
+
+
+class LocalCoverStore:
+    """Covers as files in a folder of the instance (one server, or a shared volume)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def save(self, thumbnail: Thumbnail) -> str:
+        """Write the thumbnail atomically under a new random name."""
+        return save_cover(thumbnail, self.folder)
+
+    def delete(self, name: str) -> None:
+        """Remove the file."""
+        delete_cover(self.folder, name)
+
+    def serve(self, name: str) -> Response:
+        """Send the file with an ETag and a year of caching."""
+        if not is_cover_name(name):
+            raise NotFound()
+        return _cacheable(send_from_directory(self.folder, name, max_age=COVER_CACHE_SECONDS))
+
+    def read(self, name: str) -> bytes | None:
+        """Return the file's bytes, or None."""
+        path = self.folder / name
+        return path.read_bytes() if is_cover_name(name) and path.is_file() else None
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write bytes under a given name, atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.folder / f".{secrets.token_hex(8)}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, self.folder / name)
+
+    def names(self) -> Iterator[str]:
+        """Yield the cover files' names."""
+        if self.folder.is_dir():
+            yield from (path.name for path in self.folder.iterdir() if is_cover_name(path.name))
+
+
+class GridFSCoverStore:
+    """Covers in GridFS, in the database every instance shares: any instance serves any cover."""
+
+    def __init__(self) -> None:
+        self.bucket = gridfs.GridFSBucket(get_db(), bucket_name=GRIDFS_BUCKET)
+
+    def save(self, thumbnail: Thumbnail) -> str:
+        """Upload the thumbnail under a new random name."""
+        name = f"{secrets.token_hex(16)}.{thumbnail.extension}"
+        self.write(name, thumbnail.data)
+        return name
+
+    def delete(self, name: str) -> None:
+        """Remove every stored revision of the name."""
+        for stored in self.bucket.find({"filename": name}):
+            # Another request may have removed it first.
+            with contextlib.suppress(gridfs.errors.NoFile):
+                self.bucket.delete(stored._id)
+
+    def serve(self, name: str) -> Response:
+        """Answer the blob with an ETag (its name: the bytes behind a name never change)."""
+        data = self.read(name)
+        if data is None:
+            raise NotFound()
+        response = Response(data, mimetype=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+        response.set_etag(name)
+        return _cacheable(response).make_conditional(request)
+
+    def read(self, name: str) -> bytes | None:
+        """Return the blob's bytes, or None."""
+        if not is_cover_name(name):
+            return None
+        try:
+            return self.bucket.open_download_stream_by_name(name).read()
+        except gridfs.errors.NoFile:
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        """Upload bytes under a name (the content type in metadata, as pymongo 4 asks)."""
+        content_type = CONTENT_TYPES[name.rsplit(".", 1)[1]]
+        self.bucket.upload_from_stream(name, data, metadata={"contentType": content_type})
+
+    def names(self) -> Iterator[str]:
+        """Yield the stored covers' names."""
+        for stored in self.bucket.find({}):
+            yield stored.filename
+
+
+def migrate_covers(target_kind: str) -> dict[str, int]:
+    """Copy every book's cover into the `target_kind` store, verify it, then drop the source copy.
+
+    Safe to run again and to interrupt: a cover is removed from the source only once the target
+    holds the same bytes, and covers already in the target are left as they are.
+    """
+    source_kind = "local" if target_kind == "gridfs" else "gridfs"
+    source, target = cover_store(source_kind), cover_store(target_kind)
+    counts = {"moved": 0, "already_there": 0, "missing": 0}
+    for name in get_db().books.distinct("cover"):
+        if target.read(name) is not None:
+            counts["already_there"] += 1
+            source.delete(name)
+            continue
+        data = source.read(name)
+        if data is None:
+            counts["missing"] += 1
+            continue
+        target.write(name, data)
+        if target.read(name) != data:
+            raise RuntimeError(f"cover {name} did not read back intact; the source copy is kept")
+        source.delete(name)
+        counts["moved"] += 1
+    return counts
+
+
+covers_command = AppGroup("covers", help="Manage stored cover thumbnails.")
+
+
+@covers_command.command("migrate")
+@click.option(
+    "--to", "target", type=click.Choice(["gridfs", "local"]), required=True, help="Target store."
+)
+def migrate_command(target: str) -> None:
+    """Move every book's cover into the given store (set COVER_STORAGE to match afterwards)."""
+    counts = migrate_covers(target)
+    click.echo(
+        f"{counts['moved']} moved, {counts['already_there']} already there, "
+        f"{counts['missing']} missing (no file in either store)"
+    )

@@ -1,0 +1,137 @@
+"""Headers on every response: security headers, Cache-Control, no Server header, and CORS.
+
+A view that sets its own ``Content-Security-Policy`` or ``Cache-Control`` keeps it: the cover route
+keeps its long-lived caching, and an HTML page (the API docs) sends a policy that lets it load its
+own scripts and styles. Every other response, errors included, gets the restrictive defaults below.
+CORS is off unless CORS_ORIGINS lists origins; then Flask-CORS answers those origins, and only them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, Response
+from flask_cors import CORS
+
+from config import ConfigError
+
+EXTENSION_KEY = "http_headers"
+
+# Nothing in a JSON or plain-text answer may load or frame anything.
+DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+DEFAULT_CACHE_CONTROL = "no-store"
+# Set on every response, whatever the view said.
+FORCED_HEADERS = {"X-Content-Type-Options": "nosniff"}
+# Set on every response whose view did not choose its own value.
+DEFAULT_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": DEFAULT_CONTENT_SECURITY_POLICY,
+    "Cache-Control": DEFAULT_CACHE_CONTROL,
+}
+
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+)
+CORS_EXPOSE_HEADERS = ("ETag", "Link", "Location", "Retry-After", "X-Request-ID", "X-Total-Count")
+CORS_MAX_AGE_SECONDS = 600
+
+# scheme://host[:port], lower-cased before matching; a DNS name or an IPv4 address, nothing else.
+ORIGIN_PATTERN = re.compile(
+    r"(?P<scheme>https?)://"
+    r"(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def init_http_headers(app: Flask) -> None:
+    """Add the security headers to every response and, if CORS_ORIGINS is set, enable CORS."""
+    origins = parse_cors_origins(app.config.get("CORS_ORIGINS"))
+    app.extensions[EXTENSION_KEY] = {"cors_origins": origins}
+    app.after_request(add_security_headers)
+    if not origins:
+        return
+    # Registered before Flask-CORS, so it runs after it (after_request runs in reverse order).
+    app.after_request(vary_on_origin)
+    CORS(
+        app,
+        resources=r"/*",
+        origins=list(origins),
+        methods=list(CORS_METHODS),
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        expose_headers=list(CORS_EXPOSE_HEADERS),
+        max_age=CORS_MAX_AGE_SECONDS,
+        # Tokens travel in Authorization, never in cookies.
+        supports_credentials=False,
+        send_wildcard=False,
+        # Without an Origin header there is nothing to allow: send no Access-Control-* at all.
+        always_send=False,
+        allow_private_network=False,
+        # Errors are answered by the app's handlers, whose responses pass through after_request.
+        intercept_exceptions=False,
+    )
+
+
+def parse_cors_origins(value: Any) -> tuple[str, ...]:
+    """Return the origins CORS_ORIGINS lists (comma-separated), or refuse a malformed one."""
+    if value is None:
+        return ()
+    entries = [value] if isinstance(value, str) else list(value)
+    origins: list[str] = []
+    for entry in _split(entries):
+        origin = _normalise_origin(entry)
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def _split(entries: Iterable[Any]) -> list[str]:
+    """Return the non-blank, trimmed comma-separated parts of every entry."""
+    parts = (part.strip() for entry in entries for part in str(entry).split(","))
+    return [part for part in parts if part]
+
+
+def _normalise_origin(entry: str) -> str:
+    """Return an origin as browsers send it (lower case, no default port), or raise ConfigError."""
+    if entry == "*":
+        raise ConfigError(
+            "CORS_ORIGINS must list the allowed origins one by one; '*' is not accepted"
+        )
+    match = ORIGIN_PATTERN.fullmatch(entry.lower())
+    port = int(match["port"]) if match and match["port"] else None
+    if match is None or (port is not None and not 1 <= port <= 65535):
+        raise ConfigError(
+            f"CORS_ORIGINS: {entry!r} is not an origin; use scheme://host[:port] with no path, "
+            "e.g. https://app.example.com"
+        )
+    scheme, host = match["scheme"], match["host"]
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add nosniff, the referrer, framing, content and caching policies; drop any Server header."""
+    for name, value in FORCED_HEADERS.items():
+        response.headers[name] = value
+    for name, value in DEFAULT_HEADERS.items():
+        if name not in response.headers:
+            response.headers[name] = value
+    # gunicorn writes its own (versionless) Server header: a second one would only add noise.
+    response.headers.pop("Server", None)
+    return response
+
+
+def vary_on_origin(response: Response) -> Response:
+    """Tell caches that answers differ by Origin, so a cached cover keeps its CORS headers."""
+    response.vary.add("Origin")
+    return response

@@ -1,0 +1,174 @@
+"""Covers in GridFS: any instance serves any cover, nothing orphaned, and migration both ways."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gridfs
+import pytest
+from PIL import Image
+from pymongo import MongoClient
+
+import database
+from app import create_app
+from config import ConfigError
+from tests.conftest import base_config, cover_files, image_bytes, log_in, sign_up
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def database_url(nx_server_url: str) -> Iterator[str]:
+    """Yield a fresh database on the session's nx-27017 server (GridFS needs a server)."""
+    name = f"covers_{uuid.uuid4().hex[:10]}"
+    yield f"{nx_server_url}/{name}"
+    with MongoClient(nx_server_url, serverSelectionTimeoutMS=3000) as client:
+        client.drop_database(name)
+
+
+@pytest.fixture
+def make(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Return a factory of apps on one database, each with an instance folder of its own."""
+    made = []
+
+    def build(**overrides: Any):
+        instance = tmp_path / f"instance-{len(made)}"
+        application = create_app(
+            {**base_config(instance), "DATABASE_URL": database_url, **overrides}
+        )
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        database.close_client(application)
+
+
+def blobs(app: Any) -> set[str]:
+    """Return the names of the covers stored in GridFS."""
+    with app.app_context():
+        bucket = gridfs.GridFSBucket(database.get_db(), bucket_name="covers")
+        return {stored.filename for stored in bucket.find({})}
+
+
+def signed_in(client: Any) -> dict[str, str]:
+    """Sign up and log in; return the Authorization header."""
+    sign_up(client, "ada@example.com")
+    return {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+
+
+def create(client: Any, headers: dict[str, str], title: str = "Dune", **form: Any) -> Any:
+    """POST a book with a JPEG cover."""
+    data = {"title": title, "category": "science", "cover_image": (image_bytes(), "c.jpg"), **form}
+    return client.post("/books/", headers=headers, data=data)
+
+
+def cover_path(book: dict[str, Any]) -> str:
+    """Return the path part of a book's image_url."""
+    return "/" + book["image_url"].split("/", 3)[3]
+
+
+def test_gridfs_covers_are_served_by_another_instance_and_never_touch_the_disk(make):
+    first, second = make(COVER_STORAGE="gridfs"), make(COVER_STORAGE="gridfs")
+    headers = signed_in(first.test_client())
+
+    book = create(first.test_client(), headers).json["data"]
+    served = second.test_client().get(cover_path(book))
+
+    assert served.status_code == 200
+    assert served.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(served.data)).size == (150, 100)
+    assert "immutable" in served.headers["Cache-Control"]
+    assert cover_files(first) == cover_files(second) == set()
+    assert blobs(first) == {book["image_url"].rsplit("/", 1)[1]}
+
+
+def test_gridfs_cover_answers_304_to_a_matching_if_none_match(make):
+    app = make(COVER_STORAGE="gridfs")
+    client = app.test_client()
+    book = create(client, signed_in(client)).json["data"]
+    first = client.get(cover_path(book))
+
+    again = client.get(cover_path(book), headers={"If-None-Match": first.headers["ETag"]})
+
+    assert again.status_code == 304
+
+
+def test_gridfs_replacing_and_deleting_remove_the_old_blob(make):
+    app = make(COVER_STORAGE="gridfs")
+    client = app.test_client()
+    headers = signed_in(client)
+    book = create(client, headers).json["data"]
+
+    replaced = client.put(
+        f"/books/{book['_id']}",
+        headers=headers,
+        data={"cover_image": (image_bytes("PNG", mode="RGBA", color=(0, 0, 255, 128)), "n.png")},
+    ).json["data"]
+
+    assert blobs(app) == {replaced["image_url"].rsplit("/", 1)[1]}
+    assert client.get(cover_path(book)).status_code == 404
+    assert client.delete(f"/books/{book['_id']}", headers=headers).status_code == 204
+    assert blobs(app) == set()
+
+
+def test_gridfs_refused_create_leaves_no_blob(make):
+    app = make(COVER_STORAGE="gridfs")
+    client = app.test_client()
+    headers = signed_in(client)
+    create(client, headers)
+
+    duplicate = create(client, headers)
+
+    assert duplicate.status_code == 409
+    assert len(blobs(app)) == 1
+
+
+def test_unknown_gridfs_cover_is_a_json_404(make):
+    client = make(COVER_STORAGE="gridfs").test_client()
+
+    response = client.get("/static/books/" + "0" * 32 + ".jpg")
+
+    assert response.status_code == 404
+    assert response.json["error"] == "Not Found"
+
+
+def test_migration_to_gridfs_moves_every_cover_and_can_run_again(make):
+    local = make()
+    client = local.test_client()
+    headers = signed_in(client)
+    books = [create(client, headers, title).json["data"] for title in ("One", "Two", "Three")]
+    names = {book["image_url"].rsplit("/", 1)[1] for book in books}
+
+    first_run = local.test_cli_runner().invoke(args=["covers", "migrate", "--to", "gridfs"])
+    second_run = local.test_cli_runner().invoke(args=["covers", "migrate", "--to", "gridfs"])
+
+    assert first_run.exit_code == 0
+    assert "3 moved, 0 already there, 0 missing" in first_run.output
+    assert "0 moved, 3 already there" in second_run.output
+    assert cover_files(local) == set()
+    assert blobs(local) == names
+    served = make(COVER_STORAGE="gridfs").test_client()
+    assert all(served.get(cover_path(book)).status_code == 200 for book in books)
+
+
+def test_migration_back_to_local_restores_the_files(make):
+    app = make(COVER_STORAGE="gridfs")
+    client = app.test_client()
+    book = create(client, signed_in(client)).json["data"]
+    name = book["image_url"].rsplit("/", 1)[1]
+
+    result = app.test_cli_runner().invoke(args=["covers", "migrate", "--to", "local"])
+
+    assert "1 moved" in result.output
+    assert cover_files(app) == {name}
+    assert blobs(app) == set()
+
+
+def test_unknown_cover_storage_stops_start_up(tmp_path):
+    with pytest.raises(ConfigError, match="COVER_STORAGE must be one of: local, gridfs"):
+        create_app({**base_config(tmp_path), "COVER_STORAGE": "s3"})
