@@ -14,6 +14,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
 import database
+from account_security import account_security
 from books import books
 from config import instance_secret_key, load_settings
 from cover_storage import covers_command
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(answer_options_with_no_content)
     app.add_url_rule("/", view_func=hello)
     app.register_blueprint(users)
+    app.register_blueprint(account_security)
     app.register_blueprint(books)
     app.register_blueprint(docs)
     app.register_blueprint(health)

@@ -37,6 +37,17 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": "",
     "PUBLIC_URL": None,
     "COVER_STORAGE": "local",
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,
+    "MAIL_FROM": "Book Library <no-reply@localhost>",
+    "REQUIRE_EMAIL_VERIFICATION": False,
+    "RESET_TOKEN_TTL": 30 * 60,
+    "VERIFY_TOKEN_TTL": 48 * 60 * 60,
+    "RATELIMIT_EMAIL_PER_ADDRESS": "5 per minute;30 per hour",
+    "RATELIMIT_EMAIL_PER_ACCOUNT": "3 per hour",
     "DB_TIMEOUT_MS": 2000,
     "DEBUG": False,
     "CORS_ORIGINS": "",
@@ -53,8 +64,17 @@ INTEGER_SETTINGS = (
     "REFRESH_TOKEN_TTL",
     "DB_TIMEOUT_MS",
     "READY_TIMEOUT_MS",
+    "SMTP_PORT",
+    "RESET_TOKEN_TTL",
+    "VERIFY_TOKEN_TTL",
 )
-BOOLEAN_SETTINGS = ("DEBUG", "RATELIMIT_ENABLED", "ACCESS_LOG")
+BOOLEAN_SETTINGS = (
+    "DEBUG",
+    "RATELIMIT_ENABLED",
+    "ACCESS_LOG",
+    "SMTP_STARTTLS",
+    "REQUIRE_EMAIL_VERIFICATION",
+)
 
 
 COVER_STORAGES = ("local", "gridfs")

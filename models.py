@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -17,6 +19,13 @@ from passwords import burn_verification, hash_password, needs_rehash, verify_pas
 
 UPDATE_ATTEMPTS = 5
 USER_FIELDS = ("_id", "name", "email", "active")
+SECURITY_FIELDS = (
+    "email_verified",
+    "totp_enabled",
+    "totp_secret",
+    "totp_pending",
+    "totp_last_step",
+)
 BOOK_FIELDS = (
     "_id",
     "title",
@@ -119,7 +128,9 @@ class User:
     def __init__(self) -> None:
         self.collection = get_db().users
 
-    def create(self, name: str, email: str, password: str) -> dict[str, Any]:
+    def create(
+        self, name: str, email: str, password: str, email_verified: bool = True
+    ) -> dict[str, Any]:
         """Create an active user; raise DuplicateError if an active account has this email."""
         document = {
             "name": name,
@@ -127,6 +138,9 @@ class User:
             "email_key": email,
             "password_hash": hash_password(password),
             "active": True,
+            "email_verified": email_verified,
+            "totp_enabled": False,
+            "totp_last_step": 0,
             "created_at": now(),
         }
         try:
@@ -176,6 +190,79 @@ class User:
         self.collection.update_one(
             {"_id": parse_object_id(user_id)},
             {"$set": {"password_hash": hash_password(password), "updated_at": now()}},
+        )
+
+    def get_by_email(self, email: str) -> dict[str, Any] | None:
+        """Return the active user with this (normalised) email, or None."""
+        document = self.collection.find_one({"email_key": email}, dict.fromkeys(USER_FIELDS, 1))
+        return to_public(document, USER_FIELDS)
+
+    def security(self, user_id: Any) -> dict[str, Any]:
+        """Return the user's two-factor and verification state (internal fields)."""
+        document = self.collection.find_one(
+            {"_id": parse_object_id(user_id)}, dict.fromkeys(SECURITY_FIELDS, 1)
+        )
+        return document or {}
+
+    def set_pending_totp(self, user_id: Any, sealed_secret: str) -> None:
+        """Keep a new TOTP secret until a first code proves the app has it."""
+        self.collection.update_one(
+            {"_id": parse_object_id(user_id)}, {"$set": {"totp_pending": sealed_secret}}
+        )
+
+    def enable_totp(
+        self, user_id: Any, sealed_secret: str, step: int, recovery_digests: list[str]
+    ) -> bool:
+        """Turn two-factor on with the pending secret, if it is still the pending one."""
+        result = self.collection.update_one(
+            {"_id": parse_object_id(user_id), "totp_pending": sealed_secret},
+            {
+                "$set": {
+                    "totp_enabled": True,
+                    "totp_secret": sealed_secret,
+                    "totp_pending": None,
+                    "totp_last_step": step,
+                    "recovery_codes": dict.fromkeys(recovery_digests, 1),
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    def disable_totp(self, user_id: Any) -> None:
+        """Turn two-factor off and forget its secret and recovery codes."""
+        self.collection.update_one(
+            {"_id": parse_object_id(user_id)},
+            {
+                "$set": {
+                    "totp_enabled": False,
+                    "totp_secret": None,
+                    "totp_pending": None,
+                    "totp_last_step": 0,
+                    "recovery_codes": {},
+                }
+            },
+        )
+
+    def claim_totp_step(self, user_id: Any, step: int) -> bool:
+        """Accept a code's time step once: False if it (or a later one) was already used."""
+        result = self.collection.update_one(
+            {"_id": parse_object_id(user_id), "totp_last_step": {"$lt": step}},
+            {"$set": {"totp_last_step": step}},
+        )
+        return result.modified_count == 1
+
+    def use_recovery_code(self, user_id: Any, digest: str) -> bool:
+        """Spend a recovery code: True once, False after (or if it was never one)."""
+        field = f"recovery_codes.{digest}"
+        result = self.collection.update_one(
+            {"_id": parse_object_id(user_id), field: {"$gt": 0}}, {"$unset": {field: ""}}
+        )
+        return result.modified_count == 1
+
+    def mark_email_verified(self, user_id: Any) -> None:
+        """Record that the user proved they read mail sent to their address."""
+        self.collection.update_one(
+            {"_id": parse_object_id(user_id)}, {"$set": {"email_verified": True}}
         )
 
     def login(self, email: str, password: str) -> dict[str, Any] | None:
@@ -501,3 +588,42 @@ class IdempotencyKeys:
     def release(self, user_id: str, key: str) -> None:
         """Forget a claim whose request failed, so that the client may retry with the key."""
         self.collection.delete_one({"_id": f"{user_id}:{key}", "book_id": None})
+
+
+class EmailTokens:
+    """Single-use tokens sent by email (password reset, address verification), kept as hashes."""
+
+    def __init__(self) -> None:
+        self.collection = get_db().email_tokens
+
+    def issue(self, user_id: str, purpose: str, ttl_seconds: int) -> str:
+        """Return a new token for the user; only its SHA-256 is stored."""
+        token = secrets.token_urlsafe(32)
+        moment = now()
+        self.collection.insert_one(
+            {
+                "_id": hashlib.sha256(token.encode()).hexdigest(),
+                "user_id": user_id,
+                "purpose": purpose,
+                "created_at": moment,
+                "expires_at": moment + timedelta(seconds=ttl_seconds),
+            }
+        )
+        return token
+
+    def consume(self, token: Any, purpose: str) -> str | None:
+        """Spend a token: return its user id the first time, None if unknown, used or expired."""
+        if not isinstance(token, str) or not token:
+            return None
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        record = self.collection.find_one({"_id": digest})
+        if record is None or record.get("purpose") != purpose:
+            return None
+        # The delete is the compare-and-set: of two requests with one token, one wins.
+        if self.collection.delete_one({"_id": digest}).deleted_count != 1:
+            return None
+        return None if as_utc(record["expires_at"]) <= now() else record["user_id"]
+
+    def revoke_all(self, user_id: str, purpose: str) -> None:
+        """Drop every outstanding token of this purpose for the user."""
+        self.collection.delete_many({"user_id": user_id, "purpose": purpose})

@@ -272,13 +272,16 @@ def _login_failed(response: Response) -> bool:
     return response.status_code == 401
 
 
+CREDENTIAL_FIELDS = ("current_password", "password", "otp")
+
+
 def _current_password_wrong(response: Response) -> bool:
-    """Tell whether a password change was refused for its current_password."""
+    """Tell whether a request was refused for a wrong password or two-factor code."""
     if response.status_code != 400:
         return False
     body = response.get_json(silent=True)
     error = body.get("error") if isinstance(body, dict) else None
-    return isinstance(error, dict) and "current_password" in error
+    return isinstance(error, dict) and any(field in error for field in CREDENTIAL_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -303,7 +306,11 @@ PASSWORD_CHECK_RULES = (
         "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT", _user_id_key, "account", _current_password_wrong
     ),
 )
-ALL_RULES = SIGNUP_RULES + LOGIN_RULES + REFRESH_RULES + PASSWORD_CHECK_RULES
+EMAIL_RULES = (
+    LimitRule("RATELIMIT_EMAIL_PER_ADDRESS", _address_key, "address"),
+    LimitRule("RATELIMIT_EMAIL_PER_ACCOUNT", _login_account_key, "account"),
+)
+ALL_RULES = SIGNUP_RULES + LOGIN_RULES + REFRESH_RULES + PASSWORD_CHECK_RULES + EMAIL_RULES
 
 
 # The extension ---------------------------------------------------------------------------------
@@ -446,6 +453,11 @@ def limit_login(view: View) -> View:
 def limit_refresh(view: View) -> View:
     """Limit token refreshes per client address (RATELIMIT_REFRESH_PER_ADDRESS)."""
     return _limited_by(REFRESH_RULES)(view)
+
+
+def limit_email(view: View) -> View:
+    """Limit requests that send email, per client address and per email address."""
+    return _limited_by(EMAIL_RULES)(view)
 
 
 def limit_password_check(view: View) -> View:

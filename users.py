@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 
+import mailer
+from account_security import public_base_url, send_verification_link
 from auth_middleware import open_session, refresh_session, token_required
 from models import DuplicateError, Sessions, User
 from ratelimit import limit_login, limit_password_check, limit_refresh, limit_signup
+from request_body import json_body
 from responses import ApiError, success_response
+from two_factor import verify_second_factor
 from validate import (
     normalise_email,
     normalise_name,
@@ -21,23 +25,6 @@ from validate import (
 
 users = Blueprint("users", __name__)
 
-JSON_TYPES = ("application/json",)
-
-
-def json_body(missing_message: str = "Please provide user details") -> dict[str, Any]:
-    """Return the request's JSON object, or raise 415 (not JSON) or 400 (missing or malformed)."""
-    has_body = bool(request.content_length) or bool(request.get_data(cache=True))
-    if has_body and request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
-        raise ApiError(415, "Content-Type must be application/json", "Unsupported Media Type")
-    try:
-        data = request.get_json(silent=True) if has_body else None
-    except RecursionError:
-        # Pathologically nested JSON: as unreadable as malformed JSON, not a server error.
-        data = None
-    if not data or not isinstance(data, dict):
-        raise ApiError(400, missing_message, "Bad request")
-    return data
-
 
 @users.route("/users/", methods=["POST"])
 @limit_signup
@@ -47,12 +34,20 @@ def add_user() -> Response:
     errors = validate_user(data)
     if errors:
         raise ApiError(400, "Invalid data", errors)
+    must_verify = current_app.config["REQUIRE_EMAIL_VERIFICATION"]
     try:
         user = User().create(
-            normalise_name(data["name"]), normalise_email(data["email"]), data["password"]
+            normalise_name(data["name"]),
+            normalise_email(data["email"]),
+            data["password"],
+            email_verified=not must_verify,
         )
     except DuplicateError:
         raise ApiError(409, "User already exists", "Conflict") from None
+    if must_verify:
+        mailer.run_in_background(
+            send_verification_link, user["_id"], user["email"], user["name"], public_base_url()
+        )
     return success_response("Successfully created new user", user, 201)
 
 
@@ -72,9 +67,37 @@ def login() -> Response:
             "Unauthorized",
             {"WWW-Authenticate": "Bearer"},
         )
+    check_second_steps(user["_id"], data.get("otp"))
     return success_response(
         "Successfully fetched auth token", {**user, **open_session(user["_id"])}
     )
+
+
+def check_second_steps(user_id: str, otp: Any) -> None:
+    """After the password: refuse an unverified email (when required) and check the 2FA code."""
+    state = User().security(user_id)
+    if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
+        raise ApiError(
+            403,
+            "Please confirm your email address first: use the link we emailed you",
+            "email_not_verified",
+        )
+    if not state.get("totp_enabled"):
+        return
+    if otp is None or otp == "":
+        raise ApiError(
+            401,
+            "A two-factor authentication code is required",
+            "otp_required",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if not verify_second_factor(user_id, state, otp):
+        raise ApiError(
+            401,
+            "Invalid two-factor authentication code",
+            "Unauthorized",
+            {"WWW-Authenticate": "Bearer"},
+        )
 
 
 @users.route("/users/token/refresh", methods=["POST"])

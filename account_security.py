@@ -1,0 +1,189 @@
+"""Account security routes: two-factor set-up, password reset by email, email verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+import mailer
+from auth_middleware import token_required
+from models import EmailTokens, Sessions, User
+from ratelimit import limit_email, limit_password_check
+from request_body import json_body
+from responses import ApiError, success_response
+from two_factor import (
+    decrypt_secret,
+    encrypt_secret,
+    matching_step,
+    new_recovery_codes,
+    new_secret,
+    provisioning_uri,
+    qr_code,
+    recovery_code_digest,
+    verify_second_factor,
+)
+from validate import normalise_email, validate_email, validate_password
+
+account_security = Blueprint("account_security", __name__)
+
+RESET = "reset"
+VERIFY = "verify"
+BAD_TOKEN = "this link is invalid, was already used or has expired"
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """Return a 400 naming one field."""
+    return ApiError(400, "Invalid data", {field: message})
+
+
+# Two-factor authentication -----------------------------------------------------------------------
+
+
+@account_security.route("/users/2fa/setup", methods=["POST"])
+@token_required
+def setup_two_factor(current_user: dict[str, Any]) -> Response:
+    """Start two-factor set-up: a new secret, its otpauth:// URI and a QR code to scan."""
+    if User().security(current_user["_id"]).get("totp_enabled"):
+        raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
+    secret = new_secret()
+    User().set_pending_totp(current_user["_id"], encrypt_secret(secret))
+    uri = provisioning_uri(secret, current_user["email"])
+    data = {"secret": secret, "otpauth_uri": uri, "qr_code": qr_code(uri)}
+    return success_response("Scan the QR code, then confirm with a code from the app", data)
+
+
+@account_security.route("/users/2fa/enable", methods=["POST"])
+@token_required
+@limit_password_check
+def enable_two_factor(current_user: dict[str, Any]) -> Response:
+    """Turn two-factor on with a first code from the app; answer ten recovery codes, once."""
+    data = json_body("Please provide the code from your authenticator app")
+    users = User()
+    state = users.security(current_user["_id"])
+    if state.get("totp_enabled"):
+        raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
+    sealed = state.get("totp_pending")
+    secret = decrypt_secret(sealed) if sealed else None
+    if secret is None:
+        raise ApiError(409, "Start with POST /users/2fa/setup", "Conflict")
+    step = matching_step(secret, data.get("otp"))
+    if step is None:
+        raise invalid("otp", "the code is not valid: enter the 6 digits the app shows now")
+    codes = new_recovery_codes()
+    digests = [recovery_code_digest(code) for code in codes]
+    if not users.enable_totp(current_user["_id"], sealed, step, digests):
+        raise ApiError(409, "Two-factor set-up changed meanwhile: start again", "Conflict")
+    return success_response(
+        "Two-factor authentication enabled: keep these recovery codes somewhere safe",
+        {"recovery_codes": codes},
+    )
+
+
+@account_security.route("/users/2fa/disable", methods=["POST"])
+@token_required
+@limit_password_check
+def disable_two_factor(current_user: dict[str, Any]) -> Response:
+    """Turn two-factor off: needs the password and a current code (or a recovery code)."""
+    data = json_body("Please provide your password and a code")
+    users = User()
+    state = users.security(current_user["_id"])
+    if not state.get("totp_enabled"):
+        raise ApiError(409, "Two-factor authentication is not enabled", "Conflict")
+    password = data.get("password")
+    if not isinstance(password, str) or not users.check_password(current_user["_id"], password):
+        raise invalid("password", "password is incorrect")
+    if not verify_second_factor(current_user["_id"], state, data.get("otp")):
+        raise invalid("otp", "the code is not valid or was already used")
+    users.disable_totp(current_user["_id"])
+    return success_response("Two-factor authentication disabled", current_user)
+
+
+# Password reset ----------------------------------------------------------------------------------
+
+
+def public_base_url() -> str:
+    """Return the base of links in emails: PUBLIC_URL, else this server's own address.
+
+    Never the request's Host header: a forged Host would send the victim's reset link, token
+    and all, to the attacker's site.
+    """
+    config = current_app.config
+    return config["PUBLIC_URL"] or f"http://{config['HOST']}:{config['PORT']}/"
+
+
+@account_security.route("/users/password/forgot", methods=["POST"])
+@limit_email
+def forgot_password() -> Response:
+    """Email a reset link if the account exists; the answer is the same either way."""
+    data = json_body("Please provide your email address")
+    message = validate_email(data.get("email"))
+    if message:
+        raise invalid("email", message)
+    mailer.run_in_background(send_reset_link, normalise_email(data["email"]), public_base_url())
+    return success_response(
+        "If an account exists for this email, a password reset link is on its way", None, 202
+    )
+
+
+def send_reset_link(email: str, base_url: str) -> None:
+    """Background job: issue a reset token for the account, if any, and mail the link."""
+    user = User().get_by_email(email)
+    if user is None:
+        return
+    ttl = current_app.config["RESET_TOKEN_TTL"]
+    token = EmailTokens().issue(user["_id"], RESET, ttl)
+    body = (
+        f"Hello {user['name']},\n\n"
+        "Someone asked to reset the password of your Book Library account. If it was you, open\n"
+        f"{base_url}ui/#reset?token={token}\n"
+        f"within {ttl // 60} minutes, or send this token to POST /users/password/reset:\n"
+        f"{token}\n\n"
+        "If it was not you, ignore this message: your password stays as it is.\n"
+    )
+    mailer.send(mailer.build_message(email, "Reset your Book Library password", body))
+
+
+@account_security.route("/users/password/reset", methods=["POST"])
+@limit_email
+def reset_password() -> Response:
+    """Set a new password with an emailed token; every session of the account ends."""
+    data = json_body("Please provide the reset token and a new password")
+    message = validate_password(data.get("new_password"))
+    if message:
+        raise invalid("new_password", message.replace("password", "new_password", 1))
+    user_id = EmailTokens().consume(data.get("token"), RESET)
+    if user_id is None or User().get_by_id(user_id) is None:
+        raise invalid("token", BAD_TOKEN)
+    users = User()
+    users.set_password(user_id, data["new_password"])
+    users.mark_email_verified(user_id)
+    EmailTokens().revoke_all(user_id, RESET)
+    Sessions().revoke_all(user_id)
+    return success_response("Your password has been reset: log in with the new one", None)
+
+
+# Email verification ------------------------------------------------------------------------------
+
+
+def send_verification_link(user_id: str, email: str, name: str, base_url: str) -> None:
+    """Background job: mail the link that proves the address belongs to the new user."""
+    token = EmailTokens().issue(user_id, VERIFY, current_app.config["VERIFY_TOKEN_TTL"])
+    body = (
+        f"Welcome to Book Library, {name}!\n\n"
+        "Confirm your email address by opening\n"
+        f"{base_url}users/verify?token={token}\n\n"
+        "If you did not sign up, ignore this message.\n"
+    )
+    mailer.send(mailer.build_message(email, "Confirm your email address", body))
+
+
+@account_security.route("/users/verify", methods=["GET", "POST"])
+def verify_email() -> Response:
+    """Use the link from the welcome email (GET ?token=..., or POST {"token"})."""
+    token = request.args.get("token") if request.method == "GET" else json_body().get("token")
+    user_id = EmailTokens().consume(token, VERIFY)
+    if user_id is None:
+        raise invalid("token", BAD_TOKEN)
+    User().mark_email_verified(user_id)
+    return success_response("Your email address is verified: you can log in", None)
