@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 
-from config import DEFAULTS, PROJECT_ROOT
 from embedded_server import stop_embedded_server
 from tests.conftest import PASSWORD
 from tests.test_server import LiveServer, raw_request
@@ -26,39 +22,10 @@ JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class LoggedLiveServer(LiveServer):
-    """A live server with extra settings whose stdout and stderr are kept in files."""
+    """A live server whose stdout and stderr are kept in files, to read its logs."""
 
     def __init__(self, instance: Path, **settings: str) -> None:
-        super().__init__(instance)
-        self.settings = settings
-        self.stdout_path = instance.parent / "stdout.log"
-        self.stderr_path = instance.parent / "stderr.log"
-
-    def start(self) -> None:
-        """Start gunicorn with the settings, its output going to the two files."""
-        environment = {name: "" for name in DEFAULTS}  # shut out the developer's .env
-        environment.update(
-            INSTANCE_PATH=str(self.instance), PORT=str(self.port), RATELIMIT_ENABLED="false"
-        )
-        environment.update(self.settings)
-        self.instance.parent.mkdir(parents=True, exist_ok=True)
-        with self.stdout_path.open("ab") as stdout, self.stderr_path.open("ab") as stderr:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=PROJECT_ROOT,
-                env={**os.environ, **environment, "WEB_CONCURRENCY": "2"},
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError("the server did not start")
+        super().__init__(instance, keep_output=True, **settings)
 
     def log_lines(self, path: Path, request_id: str) -> list[dict[str, Any]]:
         """Return the JSON lines of one output file that carry this request id (waiting briefly)."""

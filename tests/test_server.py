@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -29,9 +31,12 @@ pytestmark = pytest.mark.integration
 class LiveServer:
     """`make run`'s command (gunicorn with the embedded default) on a free port of its own."""
 
-    def __init__(self, instance: Path, **settings: str) -> None:
+    def __init__(self, instance: Path, keep_output: bool = False, **settings: str) -> None:
         self.instance = instance
         self.settings = settings
+        # Where gunicorn's stdout and stderr go when kept (else they are discarded).
+        self.stdout_path = instance.parent / "stdout.log" if keep_output else None
+        self.stderr_path = instance.parent / "stderr.log" if keep_output else None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -43,14 +48,16 @@ class LiveServer:
             INSTANCE_PATH=str(self.instance), PORT=str(self.port), RATELIMIT_ENABLED="false"
         )
         environment.update(self.settings)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **environment, "WEB_CONCURRENCY": "2"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.instance.parent.mkdir(parents=True, exist_ok=True)
+        with self._output(self.stdout_path) as stdout, self._output(self.stderr_path) as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **environment, "WEB_CONCURRENCY": "2"},
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -59,6 +66,11 @@ class LiveServer:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise AssertionError("the server did not start")
+
+    @staticmethod
+    def _output(path: Path | None) -> Any:
+        """Open a kept output file for appending, or stand in for /dev/null."""
+        return path.open("ab") if path else contextlib.nullcontext(subprocess.DEVNULL)
 
     def stop(self) -> None:
         """Stop gunicorn gracefully, as Ctrl-C or a service manager would."""
