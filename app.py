@@ -25,6 +25,7 @@ from http_headers import init_http_headers
 from logs import init_logging
 from ratelimit import init_rate_limits
 from responses import ApiError, error_response
+from ui import ui
 from users import users
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_security)
     app.register_blueprint(books)
     app.register_blueprint(docs)
+    app.register_blueprint(ui)
     app.register_blueprint(health)
     init_rate_limits(app)
     app.cli.add_command(covers_command)

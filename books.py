@@ -56,16 +56,21 @@ def form_body() -> tuple[dict[str, str], FileStorage | None]:
     return fields, cover
 
 
-def cover_url(cover: str) -> str:
-    """Return the absolute URL of a stored cover, from PUBLIC_URL or else the request."""
-    base = current_app.config["PUBLIC_URL"] or request.host_url
-    return base + COVER_URL_PATH + cover
+def cover_base() -> str:
+    """Return the base of cover URLs: PUBLIC_URL, or else the request's host URL."""
+    return current_app.config["PUBLIC_URL"] or request.host_url
 
 
-def public_book(book: dict[str, Any]) -> dict[str, Any]:
+def cover_url(cover: str, base: str | None = None) -> str:
+    """Return the absolute URL of a stored cover (`base` from cover_base(), made if not given)."""
+    return (base or cover_base()) + COVER_URL_PATH + cover
+
+
+def public_book(book: dict[str, Any], base: str | None = None) -> dict[str, Any]:
     """Return a book as clients see it: the stored cover name becomes image_url."""
-    fields = {key: value for key, value in book.items() if key not in HIDDEN_BOOK_FIELDS}
-    return {**fields, "image_url": cover_url(book["cover"])}
+    public = {key: value for key, value in book.items() if key not in HIDDEN_BOOK_FIELDS}
+    public["image_url"] = cover_url(book["cover"], base)
+    return public
 
 
 def etag(book: dict[str, Any]) -> str:
@@ -225,8 +230,12 @@ def get_books(current_user: dict[str, Any]) -> Response:
     page, total = Books().list_for_user(current_user["_id"], query)
     pages = math.ceil(total / query.per_page)
     pagination = {"page": query.page, "per_page": query.per_page, "total": total, "pages": pages}
+    # The request's host URL is worked out once for the page, not once a book.
+    base = cover_base()
     response = success_response(
-        "successfully retrieved all books", [public_book(b) for b in page], pagination=pagination
+        "successfully retrieved all books",
+        [public_book(book, base) for book in page],
+        pagination=pagination,
     )
     response.headers["X-Total-Count"] = str(total)
     response.headers["Link"] = _page_links(query.page, pages)
@@ -255,9 +264,10 @@ def _page_links(page: int, pages: int) -> str:
     if page < pages:
         targets["next"] = page + 1
     base = request.base_url
+    arguments = request.args.to_dict()
     links = []
     for relation, number in targets.items():
-        parameters = {**request.args.to_dict(), "page": str(number)}
+        parameters = {**arguments, "page": str(number)}
         links.append(f'<{base}?{urlencode(parameters)}>; rel="{relation}"')
     return ", ".join(links)
 

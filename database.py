@@ -100,10 +100,35 @@ def count_matching(collection: Collection, criteria: dict[str, Any]) -> int:
     collection; mongomock lacks the count command, so it alone takes that path.
     """
     try:
-        answer = collection.database.command({"count": collection.name, "query": criteria})
+        query = index_friendly(criteria)
+        answer = collection.database.command({"count": collection.name, "query": query})
         return int(answer["n"])
     except NotImplementedError:
         return collection.count_documents(criteria)
+
+
+# Values whose bare equality nx-27017 widens to array containment: strings and numbers (not
+# booleans, which it may hold as 0 or 1). Documents, arrays and regular expressions mean
+# something else bare, and _id is a column of its own that it already reads by index.
+_PLAIN_VALUES = (str, int, float)
+
+
+def index_friendly(criteria: dict[str, Any]) -> dict[str, Any]:
+    """Return criteria with each top-level equality on a plain value written as $eq.
+
+    Both forms mean the same to MongoDB, but nx-27017 translates a bare value into "equal, or
+    an array containing it", which no index can answer: a shelf's count then reads every book
+    of every shelf. Written as $eq, the count reads the shelf's index entries only.
+    """
+    return {
+        field: {"$eq": value}
+        if field != "_id"
+        and not field.startswith("$")
+        and isinstance(value, _PLAIN_VALUES)
+        and not isinstance(value, bool)
+        else value
+        for field, value in criteria.items()
+    }
 
 
 def close_client(app: Flask) -> None:

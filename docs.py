@@ -107,6 +107,8 @@ def asset(asset: str) -> Response:
     """Serve one of the page's scripts, style sheets or icon."""
     if asset == INITIALIZER:
         response = Response(INITIALIZER_SCRIPT, mimetype="text/javascript")
+        # Revalidated like the package's files (send_from_directory), not re-sent each time.
+        response.cache_control.no_cache = True
         response.add_etag()
         return with_docs_policy(response.make_conditional(request))
     if asset not in SWAGGER_UI_FILES:

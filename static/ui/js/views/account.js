@@ -1,0 +1,250 @@
+// The account: name, password, the devices signed in, and disabling the account.
+
+import { api } from "../api.js";
+import { clearMessages, requireFields, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
+import { describeError } from "../messages.js";
+import { confirmAction, flash, formatDate, go, setUser, signOutLocally, state } from "../shell.js";
+
+const element = (id) => document.getElementById(id);
+
+/** A readable name for a session's browser and system, from its User-Agent. */
+export function describeDevice(userAgent) {
+  const agent = String(userAgent || "");
+  if (!agent) return "Unknown device";
+  const browsers = [
+    [/Edg\//, "Edge"],
+    [/OPR\//, "Opera"],
+    [/Firefox\//, "Firefox"],
+    [/HeadlessChrome\//, "Headless Chrome"],
+    [/Chrome\//, "Chrome"],
+    [/Safari\//, "Safari"],
+    [/^curl\//, "curl"],
+    [/^python-requests\//, "Python requests"],
+  ];
+  const systems = [
+    [/Android/, "Android"],
+    [/iPhone|iPad|iPod/, "iOS"],
+    [/Windows/, "Windows"],
+    [/Mac OS X|Macintosh/, "macOS"],
+    [/CrOS/, "ChromeOS"],
+    [/Linux/, "Linux"],
+  ];
+  const browser = browsers.find(([pattern]) => pattern.test(agent))?.[1] ?? agent.split(/[/ ]/)[0];
+  const system = systems.find(([pattern]) => pattern.test(agent))?.[1];
+  return system ? `${browser} on ${system}` : browser;
+}
+
+function sessionItem(session) {
+  const item = element("session-template").content.firstElementChild.cloneNode(true);
+  const device = describeDevice(session.user_agent);
+  item.querySelector(".session-name").textContent = device;
+  item.querySelector(".tag-current").hidden = !session.current;
+  const details = [`Signed in ${formatDate(session.created_at)}`, `last active ${formatDate(session.last_used_at)}`];
+  if (session.ip) details.push(`from ${session.ip}`);
+  item.querySelector(".session-details").textContent = details.join(" · ");
+  const button = item.querySelector(".session-sign-out");
+  // The visible words start the accessible name; the hidden rest says which device.
+  item.querySelector(".session-sign-out-name").textContent = session.current
+    ? " (the one you are using)"
+    : ` (${device})`;
+  button.addEventListener("click", () => signOutSession(session, device, button));
+  return item;
+}
+
+async function loadSessions() {
+  element("sessions-error").textContent = "";
+  const list = element("session-list");
+  list.setAttribute("aria-busy", "true");
+  try {
+    const { data } = await api("users/sessions");
+    list.replaceChildren(...data.map(sessionItem));
+  } catch (error) {
+    if (error.name !== "SessionEndedError") {
+      element("sessions-error").textContent = `The list could not be loaded. ${describeError(error).form || ""}`;
+    }
+  } finally {
+    list.setAttribute("aria-busy", "false");
+  }
+}
+
+function sessionsMessage(text) {
+  element("sessions-error").textContent = "";
+  const status = element("sessions-status");
+  status.textContent = text;
+  status.focus();
+}
+
+function sessionsError(error) {
+  if (error.name === "SessionEndedError") return;
+  element("sessions-status").textContent = "";
+  element("sessions-error").textContent = describeError(error, "sessions").form || "";
+}
+
+async function signOutSession(session, device, button) {
+  button.disabled = true;
+  try {
+    await api(`users/sessions/${session._id}`, { method: "DELETE" });
+  } catch (error) {
+    button.disabled = false;
+    sessionsError(error);
+    return;
+  }
+  if (session.current) {
+    signOutLocally();
+    flash("You signed out of this device.");
+    go("#/login", { replace: true });
+    return;
+  }
+  await loadSessions();
+  sessionsMessage(`Signed out ${device}.`);
+}
+
+async function signOutOthers() {
+  try {
+    await api("users/sessions", { method: "DELETE" });
+  } catch (error) {
+    sessionsError(error);
+    return;
+  }
+  await loadSessions();
+  sessionsMessage("Every other device is signed out. This one stays signed in.");
+}
+
+async function signOutEverywhere() {
+  const confirmed = await confirmAction({
+    title: "Sign out everywhere?",
+    message: "Every device signed in to your account is signed out, this one included. You will need to log in again.",
+    confirmLabel: "Sign out everywhere",
+  });
+  if (!confirmed) return;
+  try {
+    await api("users/sessions?all=true", { method: "DELETE" });
+  } catch (error) {
+    sessionsError(error);
+    return;
+  }
+  signOutLocally();
+  flash("You are signed out everywhere, this device included.");
+  go("#/login", { replace: true });
+}
+
+async function disableAccount() {
+  const confirmed = await confirmAction({
+    title: "Disable your account?",
+    message:
+      "You will be signed out everywhere and can no longer log in. Your books are kept but no one can see them. " +
+      "This cannot be undone from this page.",
+    confirmLabel: "Disable account",
+  });
+  if (!confirmed) return;
+  element("disable-error").textContent = "";
+  try {
+    await api("users/", { method: "DELETE" });
+  } catch (error) {
+    if (error.name !== "SessionEndedError") {
+      element("disable-error").textContent = `Your account was not disabled. ${describeError(error).form || ""}`;
+    }
+    return;
+  }
+  signOutLocally();
+  flash("Your account is disabled and you are signed out everywhere.");
+  go("#/login", { replace: true });
+}
+
+function bindProfile() {
+  const form = element("profile-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(form);
+    const fields = requireFields(form, { name: "Enter your full name." });
+    if (Object.keys(fields).length) {
+      showErrors(form, { fields });
+      return;
+    }
+    setBusy(form, true);
+    try {
+      const { data } = await api("users/", { method: "PUT", json: { name: form.elements.name.value.trim() } });
+      setUser(data);
+      form.elements.name.value = data.name;
+      showSuccess(form, "Your name is saved.");
+    } catch (error) {
+      if (error.name !== "SessionEndedError") showApiError(form, error, "profile");
+    } finally {
+      setBusy(form, false);
+    }
+  });
+}
+
+function bindPassword() {
+  const form = element("password-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(form);
+    const elements = form.elements;
+    const fields = requireFields(form, {
+      current_password: "Enter your current password.",
+      new_password: "Choose a new password.",
+      confirm_password: "Type the new password again.",
+    });
+    if (!fields.new_password && !fields.confirm_password && elements.new_password.value !== elements.confirm_password.value) {
+      fields.confirm_password = "The two new passwords are not the same. Type them again.";
+    }
+    if (Object.keys(fields).length) {
+      showErrors(form, { fields });
+      return;
+    }
+    setBusy(form, true);
+    try {
+      await api("users/password", {
+        method: "PUT",
+        json: { current_password: elements.current_password.value, new_password: elements.new_password.value },
+      });
+      form.reset();
+      showSuccess(form, "Your password is changed. Your other devices were signed out.");
+      await loadSessions();
+    } catch (error) {
+      if (error.name !== "SessionEndedError") showApiError(form, error, "password");
+    } finally {
+      setBusy(form, false);
+    }
+  });
+}
+
+export function init() {
+  bindProfile();
+  bindPassword();
+  element("sessions-status").tabIndex = -1;
+  element("sessions-reload").addEventListener("click", async () => {
+    await loadSessions();
+    sessionsMessage("The list is up to date.");
+  });
+  element("sessions-sign-out-others").addEventListener("click", signOutOthers);
+  element("sessions-sign-out-everywhere").addEventListener("click", signOutEverywhere);
+  element("disable-button").addEventListener("click", disableAccount);
+}
+
+export const accountView = {
+  async enter() {
+    for (const id of ["profile-form", "password-form"]) {
+      const form = element(id);
+      form.reset();
+      clearMessages(form);
+    }
+    element("sessions-status").textContent = "";
+    element("sessions-error").textContent = "";
+    element("disable-error").textContent = "";
+    // Never offer the buttons of a list shown earlier: its sessions may have ended since.
+    element("session-list").replaceChildren();
+    const nameInput = element("profile-name");
+    const shownName = state.user.name;
+    element("account-email").textContent = state.user.email;
+    nameInput.value = shownName;
+    const [profile] = await Promise.allSettled([api("users/"), loadSessions()]);
+    if (profile.status === "fulfilled" && state.user) {
+      setUser(profile.value.data);
+      element("account-email").textContent = state.user.email;
+      // The latest name from the API, unless the user has started typing a new one meanwhile.
+      if (nameInput.value === shownName) nameInput.value = state.user.name;
+    }
+  },
+};

@@ -1,0 +1,127 @@
+"""The web front end at /ui/: its page and policy, and the whole journey in headless Chromium.
+
+The journey (clients/web/journey.mjs, Playwright driving Debian's Chromium) runs against `make
+run`'s own command on an instance folder of its own, with rate limits off and access tokens that
+live 10 seconds, so the page's silent refresh is used throughout. It saves screenshots at desktop
+and phone sizes; a passing run copies them to clients/web/screenshots/, which the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from config import PROJECT_ROOT
+from embedded_server import stop_embedded_server
+from tests.test_server import LiveServer
+
+CLIENT_DIR = PROJECT_ROOT / "clients" / "web"
+SCREENSHOT_DIR = CLIENT_DIR / "screenshots"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+SCREENS = (
+    "login",
+    "signup-errors",
+    "book-new",
+    "shelf",
+    "book-edit-conflict",
+    "delete-confirm",
+    "account",
+    "sessions",
+)
+JOURNEY_TIMEOUT_SECONDS = 480
+mongomock_only = pytest.mark.parametrize("backend", ["mongomock"], indirect=True)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Return the width and height written in a PNG file's header."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", path
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height
+
+
+@mongomock_only
+def test_ui_page_is_served_with_its_own_policy(client):
+    response = client.get("/ui/", buffered=True)
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert b'<script type="module" src="js/app.js"></script>' in response.data
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    assert "img-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+@mongomock_only
+def test_ui_without_its_slash_redirects_to_the_page(client):
+    response = client.get("/ui")
+
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/ui/")
+
+
+@mongomock_only
+def test_ui_assets_are_served_and_anything_else_is_a_json_404(client):
+    script = client.get("/ui/js/app.js", buffered=True)
+    missing = client.get("/ui/js/missing.js")
+    outside = client.get("/ui/../app.py")
+
+    assert script.status_code == 200
+    assert script.mimetype == "text/javascript"
+    assert missing.status_code == 404
+    assert missing.json["data"] is None
+    assert outside.status_code == 404
+
+
+@pytest.mark.integration
+def test_whole_journey_in_chromium_at_desktop_and_phone_sizes(tmp_path):
+    node = shutil.which("node")
+    assert node, "Node.js is missing: `make test` installs what the browser tests need"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make browser`"
+    assert (CLIENT_DIR / "node_modules" / "playwright-core").is_dir(), "run `make browser`"
+    shots_dir = tmp_path / "screenshots"
+    server = LiveServer(tmp_path / "instance", keep_output=True, ACCESS_TOKEN_TTL="10")
+    server.start()
+    try:
+        result = subprocess.run(
+            [node, "journey.mjs"],
+            cwd=CLIENT_DIR,
+            env={
+                **os.environ,
+                "BASE_URL": server.url,
+                "CHROMIUM_PATH": str(CHROMIUM),
+                "SCREENSHOT_DIR": str(shots_dir),
+            },
+            capture_output=True,
+            text=True,
+            timeout=JOURNEY_TIMEOUT_SECONDS,
+        )
+    finally:
+        server.stop()
+        stop_embedded_server(server.instance)
+
+    server_log = server.stderr_path.read_text(errors="replace") if server.stderr_path else ""
+    assert result.returncode == 0, "\n".join(
+        [result.stdout[-4000:], result.stderr[-4000:], "server log:", server_log[-3000:]]
+    )
+    assert "journey passed at every size" in result.stdout
+    for size, dimensions in SIZES.items():
+        shots = sorted(shots_dir.glob(f"{size}-*.png"))
+        assert [shot.stem.split("-", 2)[2] for shot in shots] == list(SCREENS)
+        assert {png_size(shot) for shot in shots} == {dimensions}
+    # Only a passing journey replaces the screenshots the README shows.
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    for old in SCREENSHOT_DIR.glob("*.png"):
+        old.unlink()
+    for shot in shots_dir.glob("*.png"):
+        shutil.copy(shot, SCREENSHOT_DIR / shot.name)
