@@ -17,11 +17,13 @@ import * as auth from "./views/auth.js";
 import * as book from "./views/book.js";
 import * as shelf from "./views/shelf.js";
 
-// Screens, by address. Public screens are for signed-out visitors; later screens (two-factor
-// login, password reset) are added here.
+// Screens, by address. Public screens are for signed-out visitors.
 const ROUTES = [
   { pattern: /^\/login$/, view: "login", title: "Log in", public: true, screen: auth.loginView },
   { pattern: /^\/signup$/, view: "signup", title: "Create an account", public: true, screen: auth.signupView },
+  { pattern: /^\/forgot$/, view: "forgot", title: "Reset your password", public: true, screen: auth.forgotView },
+  // The reset email links to #reset?token=...; #/reset is the same screen.
+  { pattern: /^\/?reset$/, view: "reset", title: "Choose a new password", public: true, anyone: true, screen: auth.resetView },
   { pattern: /^\/shelf$/, view: "shelf", nav: "shelf", title: "My shelf", screen: shelf.shelfView },
   { pattern: /^\/books\/new$/, view: "book", nav: "book-new", title: "Add a book", screen: book.bookView },
   { pattern: /^\/books\/([0-9a-f]{24})\/edit$/, view: "book", title: "Edit a book", screen: book.bookView },
@@ -61,7 +63,7 @@ async function route() {
     go("#/login", { replace: true });
     return;
   }
-  if (match && match.public && signedIn) {
+  if (match && match.public && signedIn && !match.anyone) {
     go("#/shelf", { replace: true });
     return;
   }

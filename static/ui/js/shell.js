@@ -6,6 +6,7 @@ export const state = {
   user: null, // {_id, name, email, active} while signed in
   lastShelfHash: "#/shelf",
   returnTo: null, // where to go after logging in
+  twoFactor: null, // true or false once known (from the login or the Account screen), else null
 };
 
 let pendingNotice = null;
@@ -44,6 +45,7 @@ export function showPendingNotice() {
 export function setUser(user) {
   state.user = user ? { _id: user._id, name: user.name, email: user.email, active: user.active } : null;
   if (!user) {
+    state.twoFactor = null;
     forgetShownData();
   }
   renderHeader();

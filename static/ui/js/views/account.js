@@ -1,4 +1,4 @@
-// The account: name, password, the devices signed in, and disabling the account.
+// The account: name, password, two-factor authentication, the devices signed in, and disabling it.
 
 import { api } from "../api.js";
 import { clearMessages, requireFields, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
@@ -210,7 +210,148 @@ function bindPassword() {
   });
 }
 
+// Two-factor authentication ------------------------------------------------------------------
+// The profile does not say whether two-factor is on: the page knows it from the login (a code was
+// needed or not) or from this screen; otherwise set-up is offered and a 409 answer shows the
+// form to turn it off.
+
+function showTwoFactor(mode) {
+  element("two-factor-start").hidden = mode !== "off";
+  element("two-factor-enable-form").hidden = mode !== "setup";
+  element("two-factor-disable-form").hidden = mode !== "on";
+  if (mode !== "codes") {
+    element("two-factor-codes").hidden = true;
+    element("two-factor-code-list").replaceChildren();
+  }
+  if (mode !== "setup") {
+    element("two-factor-qr").removeAttribute("src");
+    element("two-factor-secret").textContent = "";
+  }
+}
+
+function twoFactorMessage(text, isError = false) {
+  element("two-factor-error").textContent = isError ? text : "";
+  element("two-factor-status").textContent = isError ? "" : text;
+}
+
+async function startTwoFactor() {
+  twoFactorMessage("");
+  const button = element("two-factor-setup");
+  button.disabled = true;
+  try {
+    const { data } = await api("users/2fa/setup", { method: "POST" });
+    const qr = element("two-factor-qr");
+    // Only an SVG data: URI from our own API is shown (the policy allows data: for images only).
+    if (/^data:image\/svg\+xml[;,]/.test(String(data.qr_code || ""))) {
+      qr.src = data.qr_code;
+    }
+    showTwoFactor("setup");
+    element("two-factor-secret").textContent = String(data.secret || "").replace(/(.{4})(?=.)/g, "$1 ");
+    const form = element("two-factor-enable-form");
+    form.reset();
+    clearMessages(form);
+    element("two-factor-otp").focus();
+  } catch (error) {
+    if (error.name === "SessionEndedError") return;
+    if (error.status === 409) {
+      state.twoFactor = true;
+      showTwoFactor("on");
+      twoFactorMessage("Two-factor authentication is already on for your account.");
+    } else {
+      twoFactorMessage(describeError(error, "two-factor").form || "", true);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function bindTwoFactor() {
+  element("two-factor-setup").addEventListener("click", startTwoFactor);
+  const enable = element("two-factor-enable-form");
+  enable.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(enable);
+    twoFactorMessage("");
+    const otp = enable.elements.otp.value.replace(/\s/g, "");
+    if (!/^\d{6}$/.test(otp)) {
+      showErrors(enable, { fields: { otp: "Enter the 6 digits your authenticator app shows now." } });
+      return;
+    }
+    setBusy(enable, true);
+    try {
+      const { data } = await api("users/2fa/enable", { method: "POST", json: { otp } });
+      state.twoFactor = true;
+      showTwoFactor("codes");
+      element("two-factor-code-list").replaceChildren(
+        ...data.recovery_codes.map((code) => {
+          const item = document.createElement("li");
+          item.textContent = code;
+          return item;
+        }),
+      );
+      element("two-factor-codes").hidden = false;
+      element("two-factor-disable-form").hidden = false;
+      twoFactorMessage("Two-factor authentication is on. From now on, logging in asks for a code from the app.");
+      element("two-factor-status").focus();
+    } catch (error) {
+      if (error.name === "SessionEndedError") return;
+      if (error.status === 400 && error.error?.otp) {
+        showErrors(enable, { fields: { otp: "That code is not valid. Enter the 6 digits the app shows now." } });
+      } else if (error.status === 409) {
+        showErrors(enable, { form: "The set-up changed meanwhile (perhaps in another tab). Start again." });
+        showTwoFactor("off");
+      } else {
+        showApiError(enable, error, "two-factor");
+      }
+    } finally {
+      setBusy(enable, false);
+    }
+  });
+  const disable = element("two-factor-disable-form");
+  disable.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(disable);
+    twoFactorMessage("");
+    const fields = requireFields(disable, {
+      password: "Enter your password.",
+      otp: "Enter a code from your authenticator app, or a recovery code.",
+    });
+    if (Object.keys(fields).length) {
+      showErrors(disable, { fields });
+      return;
+    }
+    setBusy(disable, true);
+    try {
+      await api("users/2fa/disable", {
+        method: "POST",
+        json: { password: disable.elements.password.value, otp: disable.elements.otp.value.replace(/[\s-]/g, "") },
+      });
+      state.twoFactor = false;
+      disable.reset();
+      showTwoFactor("off");
+      twoFactorMessage("Two-factor authentication is off. Logging in asks for your password only.");
+      element("two-factor-status").focus();
+    } catch (error) {
+      if (error.name === "SessionEndedError") return;
+      if (error.status === 400 && error.error?.password) {
+        showErrors(disable, { fields: { password: "Your password is incorrect." } });
+      } else if (error.status === 400 && error.error?.otp) {
+        showErrors(disable, { fields: { otp: "That code is not valid or was already used." } });
+      } else if (error.status === 409) {
+        state.twoFactor = false;
+        showTwoFactor("off");
+        twoFactorMessage("Two-factor authentication is already off.");
+      } else {
+        showApiError(disable, error, "two-factor");
+      }
+    } finally {
+      setBusy(disable, false);
+    }
+  });
+}
+
 export function init() {
+  bindTwoFactor();
   bindProfile();
   bindPassword();
   element("sessions-status").tabIndex = -1;
@@ -233,6 +374,12 @@ export const accountView = {
     element("sessions-status").textContent = "";
     element("sessions-error").textContent = "";
     element("disable-error").textContent = "";
+    for (const id of ["two-factor-enable-form", "two-factor-disable-form"]) {
+      element(id).reset();
+      clearMessages(element(id));
+    }
+    twoFactorMessage("");
+    showTwoFactor(state.twoFactor ? "on" : "off");
     // Never offer the buttons of a list shown earlier: its sessions may have ended since.
     element("session-list").replaceChildren();
     const nameInput = element("profile-name");

@@ -1,8 +1,8 @@
-// Log in and sign up.
+// Log in (with a two-factor code when the account asks for one), sign up, and the password reset.
 
 import { api } from "../api.js";
-import { clearMessages, setBusy, showApiError, showErrors } from "../forms.js";
-import { flash, go, signIn, state } from "../shell.js";
+import { clearMessages, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
+import { flash, go, signIn, signOutLocally, state } from "../shell.js";
 
 function firstName(user) {
   return String(user?.name || "").split(/\s+/)[0] || "there";
@@ -23,9 +23,16 @@ function completeLogin(form, data, welcome) {
   go(target, { replace: true });
 }
 
-async function logIn(email, password) {
-  const { data } = await api("users/login", { method: "POST", json: { email, password }, auth: false });
+async function logIn(email, password, otp) {
+  const json = otp ? { email, password, otp } : { email, password };
+  const { data } = await api("users/login", { method: "POST", json, auth: false });
   return data;
+}
+
+/** Show or hide the login's code field (asked for only after the API answers otp_required). */
+function showCodeField(form, shown) {
+  document.getElementById("login-otp-field").hidden = !shown;
+  if (!shown) form.elements.otp.value = "";
 }
 
 function bindLogin() {
@@ -35,19 +42,37 @@ function bindLogin() {
     clearMessages(form);
     const email = form.elements.email.value.trim();
     const password = form.elements.password.value;
+    const codeAsked = !document.getElementById("login-otp-field").hidden;
+    // Spaces and hyphens people type inside a code are dropped (recovery codes keep their letters).
+    const otp = codeAsked ? form.elements.otp.value.replace(/[\s-]/g, "") : "";
     const fields = {};
     if (!email) fields.email = "Enter your email address.";
     if (!password) fields.password = "Enter your password.";
+    if (codeAsked && !otp) fields.otp = "Enter the code from your authenticator app, or a recovery code.";
     if (Object.keys(fields).length) {
       showErrors(form, { fields });
       return;
     }
     setBusy(form, true);
     try {
-      const data = await logIn(email, password);
+      const data = await logIn(email, password, otp);
+      // A login that needed no code means two-factor is off; the Account screen shows it so.
+      state.twoFactor = Boolean(otp);
+      showCodeField(form, false);
       completeLogin(form, data, (user) => `Welcome back, ${firstName(user)}.`);
     } catch (error) {
-      showApiError(form, error, "login");
+      if (error?.status === 401 && error.error === "otp_required") {
+        // The password was right; the account asks for a second step.
+        showCodeField(form, true);
+        showSuccess(form, "");
+        form.elements.otp.focus();
+      } else if (error?.status === 401 && codeAsked) {
+        showErrors(form, {
+          fields: { otp: "That code is not valid or was already used. Enter the code the app shows now, or an unused recovery code." },
+        });
+      } else {
+        showApiError(form, error, "login");
+      }
     } finally {
       setBusy(form, false);
     }
@@ -90,14 +115,124 @@ function bindSignup() {
   });
 }
 
+function bindForgot() {
+  const form = document.getElementById("forgot-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(form);
+    const email = form.elements.email.value.trim();
+    if (!email) {
+      showErrors(form, { fields: { email: "Enter your email address." } });
+      return;
+    }
+    setBusy(form, true);
+    try {
+      await api("users/password/forgot", { method: "POST", json: { email }, auth: false });
+      // The same words whether or not an account uses this address: the page reveals nothing.
+      showSuccess(
+        form,
+        "If an account uses this email address, we have sent it a link to choose a new password. " +
+          "Check your inbox (and spam folder); the link works once and for a limited time.",
+      );
+      document.getElementById("forgot-form-success").focus();
+    } catch (error) {
+      showApiError(form, error, "forgot");
+    } finally {
+      setBusy(form, false);
+    }
+  });
+}
+
+let resetToken = "";
+
+function bindReset() {
+  const form = document.getElementById("reset-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(form);
+    const password = form.elements.new_password.value;
+    const confirm = form.elements.confirm_password.value;
+    const fields = {};
+    if (!password) fields.new_password = "Choose a new password.";
+    if (!confirm) fields.confirm_password = "Type the new password again.";
+    if (password && confirm && password !== confirm) {
+      fields.confirm_password = "The two new passwords are not the same. Type them again.";
+    }
+    if (Object.keys(fields).length) {
+      showErrors(form, { fields });
+      return;
+    }
+    setBusy(form, true);
+    try {
+      await api("users/password/reset", {
+        method: "POST",
+        json: { token: resetToken, new_password: password },
+        auth: false,
+      });
+      // Every session of the account has ended, this tab's included.
+      if (state.user) signOutLocally();
+      form.reset();
+      form.hidden = true;
+      document.getElementById("reset-done").hidden = false;
+      document.getElementById("reset-done-text").focus();
+    } catch (error) {
+      if (error?.status === 400 && error.error && typeof error.error === "object" && error.error.token) {
+        const link = document.createElement("a");
+        link.href = "#/forgot";
+        link.textContent = "Ask for a new link";
+        showErrors(form, {
+          form: "This reset link is invalid, was already used or has expired.",
+          nodes: [link],
+        });
+      } else {
+        showApiError(form, error, "reset");
+      }
+    } finally {
+      setBusy(form, false);
+    }
+  });
+}
+
 export function init() {
   bindLogin();
   bindSignup();
+  bindForgot();
+  bindReset();
+  document.getElementById("reset-done-text").tabIndex = -1;
 }
 
 export const loginView = {
   enter() {
-    clearMessages(document.getElementById("login-form"));
+    const form = document.getElementById("login-form");
+    clearMessages(form);
+    showCodeField(form, false);
+  },
+};
+
+export const forgotView = {
+  enter() {
+    const form = document.getElementById("forgot-form");
+    form.reset();
+    clearMessages(form);
+  },
+};
+
+export const resetView = {
+  enter(params, query) {
+    const form = document.getElementById("reset-form");
+    resetToken = query.get("token") || "";
+    // Keep the token out of the address bar and the history once it is read.
+    history.replaceState(null, "", "#/reset");
+    form.reset();
+    clearMessages(form);
+    form.hidden = false;
+    document.getElementById("reset-done").hidden = true;
+    if (!resetToken) {
+      const link = document.createElement("a");
+      link.href = "#/forgot";
+      link.textContent = "Ask for a new link";
+      showErrors(form, { form: "This address has no reset token. Open the link from the email again.", nodes: [link] });
+    }
   },
 };
 
