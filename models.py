@@ -14,7 +14,7 @@ from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from database import count_matching, get_db
+from database import count_matching, get_db, index_friendly
 from passwords import burn_verification, hash_password, needs_rehash, verify_password
 
 UPDATE_ATTEMPTS = 5
@@ -353,7 +353,8 @@ class Books:
             criteria["$or"] = [{"title": pattern}, {"description": pattern}]
         total = count_matching(self.collection, criteria)
         cursor = (
-            self.collection.find(criteria, dict.fromkeys(BOOK_FIELDS, 1))
+            # $eq, not bare values: nx-27017 answers bare equality without using the indexes.
+            self.collection.find(index_friendly(criteria), dict.fromkeys(BOOK_FIELDS, 1))
             .sort(SORT_KEYS[query.sort])
             .skip((query.page - 1) * query.per_page)
             .limit(query.per_page)

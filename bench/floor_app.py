@@ -1,0 +1,143 @@
+"""The real app plus two floors, in the same gunicorn workers (`bench.floor_app:build_app()`).
+
+- /bench/bare/book and /bench/bare/books answer the very JSON of GET /books/<id> and GET /books/
+  with no auth and no database (floor a): the JSON is read once per worker from the file
+  BENCH_FIXTURE names, which the benchmark writes from the real answers.
+- /bench/minimal/books/<id> and /bench/minimal/books do only the reads that cannot be avoided, with
+  the app's own client: the user and its session (ids taken unverified from X-Bench-User and
+  X-Bench-Session), the book or the count and the page; then the same JSON (floor b).
+
+BENCH_BACKEND=mongomock builds the app on one in-process mongomock client instead of the embedded
+default (serve it with WEB_CONCURRENCY=1: each worker has its own copy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from flask import Flask, Response, abort, jsonify, request
+
+import database
+from app import create_app
+
+BOOK_FIELDS = (
+    "_id",
+    "title",
+    "description",
+    "category",
+    "isbn",
+    "cover",
+    "user_id",
+    "created_at",
+    "updated_at",
+)
+PER_PAGE = 20
+_fixture: dict[str, Any] = {}
+
+
+def build_app() -> Flask:
+    """Return the production app with the floor routes added."""
+    overrides: dict[str, Any] = {}
+    if os.environ.get("BENCH_BACKEND") == "mongomock":
+        import mongomock
+
+        shared = mongomock.MongoClient("mongodb://mongomock.invalid/bench", tz_aware=True)
+        overrides = {
+            "DATABASE_URL": "mongodb://mongomock.invalid/bench",
+            "MONGO_CLIENT_CLASS": lambda *_args, **_options: shared,
+        }
+    application = create_app(overrides)
+    application.add_url_rule("/bench/bare/book", view_func=bare_book)
+    application.add_url_rule("/bench/bare/books", view_func=bare_books)
+    application.add_url_rule("/bench/minimal/books/<book_id>", view_func=minimal_book)
+    application.add_url_rule("/bench/minimal/books", view_func=minimal_books)
+    return application
+
+
+# Floor (a): the answer alone ---------------------------------------------------------------------
+
+
+def fixture() -> dict[str, Any]:
+    """Return the real answers the benchmark recorded (read once per worker)."""
+    if not _fixture:
+        with open(os.environ["BENCH_FIXTURE"], encoding="utf-8") as handle:
+            _fixture.update(json.load(handle))
+    return _fixture
+
+
+def bare_book() -> Response:
+    """Answer the JSON of GET /books/<id>, serialised now, touching nothing else."""
+    return jsonify(fixture()["book"])
+
+
+def bare_books() -> Response:
+    """Answer the JSON of GET /books/, serialised now, touching nothing else."""
+    return jsonify(fixture()["books"])
+
+
+# Floor (b): the unavoidable reads ----------------------------------------------------------------
+
+
+def session_user() -> dict[str, Any]:
+    """Read the user and its session in one query; 401 unless active with the session open."""
+    user_id = request.headers.get("X-Bench-User", "")
+    session_id = request.headers.get("X-Bench-Session", "")
+    user = database.get_db().users.find_one(
+        {"_id": ObjectId(user_id)}, {"name": 1, "email": 1, "active": 1, "sessions": 1}
+    )
+    expires = ((user or {}).get("sessions") or {}).get(session_id) or 0
+    if not user or not user.get("active") or expires <= time.time():
+        abort(401)
+    return user
+
+
+def iso(moment: datetime) -> str:
+    """Return a stored date as the API writes it."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored book as the API answers it."""
+    book = {name: document.get(name) for name in BOOK_FIELDS if name != "cover"}
+    book["_id"] = str(document["_id"])
+    book["created_at"] = iso(document["created_at"])
+    book["updated_at"] = iso(document["updated_at"])
+    book["image_url"] = f"{request.host_url}static/books/{document['cover']}"
+    return book
+
+
+def minimal_book(book_id: str) -> Response:
+    """Read the session's user and the book, answer the book."""
+    user = session_user()
+    document = database.get_db().books.find_one(
+        {"_id": ObjectId(book_id), "user_id": str(user["_id"])}, dict.fromkeys(BOOK_FIELDS, 1)
+    )
+    if document is None:
+        abort(404)
+    return jsonify({"message": "successfully retrieved a book", "data": public(document)})
+
+
+def minimal_books() -> Response:
+    """Read the session's user, the shelf's size and its first page; answer the page."""
+    user = session_user()
+    books = database.get_db().books
+    criteria = {"user_id": str(user["_id"])}
+    total = database.count_matching(books, criteria)
+    cursor = (
+        books.find(criteria, dict.fromkeys(BOOK_FIELDS, 1))
+        .sort([("created_at", 1), ("_id", 1)])
+        .limit(PER_PAGE)
+    )
+    pagination = {"page": 1, "per_page": PER_PAGE, "total": total, "pages": -(-total // PER_PAGE)}
+    return jsonify(
+        {
+            "message": "successfully retrieved all books",
+            "data": [public(document) for document in cursor],
+            "pagination": pagination,
+        }
+    )

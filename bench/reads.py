@@ -1,0 +1,181 @@
+"""Item 1: authenticated reads against their floors, side by side on the production server.
+
+For each backend (the embedded default, then mongomock) one gunicorn server with the production
+settings serves bench/floor_app.py: the real routes and the two floors run in the same workers.
+wrk (one thread, keep-alive connections) measures requests per second of each endpoint in turn,
+rounds interleaved so that drift on a shared machine hits every endpoint alike. Floor (b) takes
+the user and session ids from headers, unverified: what it skips is exactly the token's work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import (
+    BenchError,
+    Client,
+    Server,
+    bearer,
+    create_book,
+    run_wrk,
+    sign_up_and_log_in,
+    small_cover,
+)
+
+SHELF_SIZE = 25
+CONNECTIONS = 8
+BACKENDS = {
+    # The production defaults: 2 x CPUs + 1 workers of 2 threads, rate limits on.
+    "embedded": {},
+    # mongomock lives in each worker, so one worker holds the data.
+    "mongomock": {"BENCH_BACKEND": "mongomock", "WEB_CONCURRENCY": "1"},
+}
+
+
+@dataclass
+class ReadFigures:
+    """Requests per second of one real route and of its two floors, and the ratios."""
+
+    backend: str
+    route: str
+    real: float
+    minimal: float
+    bare: float
+    of_minimal: float
+    of_bare: float
+    p99_ms: float
+    errors: int
+
+
+def seed(server: Server) -> dict[str, str]:
+    """Sign up a user with SHELF_SIZE books; return the ids and token the requests need."""
+    client = Client(server.url)
+    login = sign_up_and_log_in(client, "reader@example.com")
+    token = login["token"]
+    cover = small_cover()
+    first = None
+    for number in range(SHELF_SIZE):
+        answer = create_book(
+            client,
+            token,
+            f"Book number {number}",
+            cover,
+            description=f"The description of book {number}, long enough to look like one.",
+        )
+        if answer.status != 201:
+            raise BenchError(f"create answered {answer.status}: {answer.body[:200]!r}")
+        first = first or answer.json()["data"]["_id"]
+    claims = json.loads(_base64url(token.split(".")[1]))
+    return {"token": token, "book": first, "user": claims["sub"], "session": claims["sid"]}
+
+
+def _base64url(text: str) -> bytes:
+    """Decode unpadded base64url."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def endpoints(ids: dict[str, str]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Return each measured endpoint: path and headers."""
+    real = bearer(ids["token"])
+    minimal = {"X-Bench-User": ids["user"], "X-Bench-Session": ids["session"]}
+    return {
+        "book real": (f"/books/{ids['book']}", real),
+        "book minimal": (f"/bench/minimal/books/{ids['book']}", minimal),
+        "book bare": ("/bench/bare/book", {}),
+        "books real": ("/books/", real),
+        "books minimal": ("/bench/minimal/books", minimal),
+        "books bare": ("/bench/bare/books", {}),
+    }
+
+
+def record_fixture(server: Server, ids: dict[str, str], fixture: Path) -> None:
+    """Write the real answers for floor (a), then check every floor answers the same bytes."""
+    client = Client(server.url)
+    answers = {}
+    for name, route in (("book", "book"), ("books", "books")):
+        path, headers = endpoints(ids)[f"{route} real"]
+        answer = client.get(path, headers)
+        if answer.status != 200:
+            raise BenchError(f"GET {path} answered {answer.status}")
+        answers[name] = answer
+    fixture.write_text(json.dumps({name: a.json() for name, a in answers.items()}))
+    for name, (path, headers) in endpoints(ids).items():
+        body = client.get(path, headers).body
+        if body != answers[name.split()[0]].body:
+            raise BenchError(f"{name} does not answer the same JSON as the real route")
+
+
+def measure(backend: str, rounds: int, seconds: float, connections: int) -> list[ReadFigures]:
+    """Serve one backend and measure each endpoint `rounds` times, interleaved.
+
+    Within a round the real route and its floors run back to back, in an order reversed every
+    other round, so that a machine getting busier or quieter favours none of them; each ratio is
+    the median of the rounds' own ratios.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-reads-") as folder:
+        fixture = Path(folder) / "fixture.json"
+        settings = {**BACKENDS[backend], "BENCH_FIXTURE": str(fixture)}
+        with Server(Path(folder) / "instance", **settings) as server:
+            ids = seed(server)
+            record_fixture(server, ids, fixture)
+            paths = endpoints(ids)
+            runs: dict[str, list] = {name: [] for name in paths}
+            for path, headers in paths.values():  # warm every worker up
+                run_wrk(server.url + path, 1, connections, headers)
+            for number in range(rounds):
+                order = list(paths.items())
+                for name, (path, headers) in order if number % 2 == 0 else reversed(order):
+                    runs[name].append(run_wrk(server.url + path, seconds, connections, headers))
+    return [summarise(backend, route, runs) for route in ("book", "books")]
+
+
+def median_ratio(runs: list, floors: list) -> float:
+    """Return the median over rounds of a run's throughput over its floor's in the same round."""
+    return statistics.median(
+        run.per_second / floor.per_second for run, floor in zip(runs, floors, strict=True)
+    )
+
+
+def summarise(backend: str, route: str, runs: dict[str, list]) -> ReadFigures:
+    """Return one route's figures: medians of the rounds and of the rounds' ratios."""
+    real, minimal, bare = (runs[f"{route} {kind}"] for kind in ("real", "minimal", "bare"))
+    every = [*real, *minimal, *bare]
+    return ReadFigures(
+        backend=backend,
+        route="GET /books/<id>" if route == "book" else "GET /books/ (20 of 25)",
+        real=statistics.median(run.per_second for run in real),
+        minimal=statistics.median(run.per_second for run in minimal),
+        bare=statistics.median(run.per_second for run in bare),
+        of_minimal=median_ratio(real, minimal),
+        of_bare=median_ratio(real, bare),
+        p99_ms=statistics.median(run.p99_ms for run in real),
+        errors=sum(run.errors + run.non_2xx for run in every),
+    )
+
+
+def main() -> None:
+    """Measure and print the figures of item 1."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--backend", choices=list(BACKENDS), action="append")
+    arguments = parser.parse_args()
+    for backend in arguments.backend or list(BACKENDS):
+        for row in measure(backend, arguments.rounds, arguments.seconds, arguments.connections):
+            print(
+                f"{row.backend:10} {row.route:24} real {row.real:7.0f}/s  "
+                f"minimal {row.minimal:7.0f}/s  bare {row.bare:7.0f}/s  "
+                f"real/minimal {row.of_minimal:5.2f}  real/bare {row.of_bare:5.2f}  "
+                f"p99 {row.p99_ms:6.1f} ms  errors {row.errors}"
+            )
+
+
+if __name__ == "__main__":
+    main()
