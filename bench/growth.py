@@ -30,21 +30,12 @@ from bench.harness import (
     sign_up_and_log_in,
     stored_book,
 )
+from validate import CATEGORIES
 
 SHELF_SIZES = (100, 10_000, 100_000)
 OTHER_BOOKS = 100_000
 OTHER_OWNERS = 100
 BATCH = 5_000
-CATEGORIES = (
-    "romance",
-    "poetry",
-    "politics",
-    "picture book",
-    "science",
-    "fantasy",
-    "horror",
-    "thriller",
-)
 SEARCH_WORD = "zanzibar"
 # One book in SEARCH_EVERY has the searched word in its title, so a search page is full.
 SEARCH_EVERY = 50
