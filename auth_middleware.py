@@ -103,7 +103,7 @@ def client_details() -> dict[str, str]:
     return {"ip": client_address(), "user_agent": user_agent}
 
 
-def open_session(user_id: str) -> dict[str, Any]:
+def open_session(user_id: str, known_sessions: dict[str, Any] | None = None) -> dict[str, Any]:
     """Open a session for a user who just proved their password; return its tokens."""
     now = models.now()
     session = {
@@ -118,7 +118,7 @@ def open_session(user_id: str) -> dict[str, Any]:
         **client_details(),
     }
     session["refresh_hash"] = hash_refresh_token(refresh_token_for(session))
-    models.Sessions().open(session)
+    models.Sessions().open(session, known_sessions)
     return issue_tokens(session)
 
 

@@ -122,6 +122,14 @@ def now() -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+class LoginMatch(NamedTuple):
+    """A user whose password matched, with what the rest of the login needs from the same read."""
+
+    user: dict[str, Any]
+    security: dict[str, Any]
+    sessions: dict[str, Any]
+
+
 class User:
     """User Model"""
 
@@ -265,7 +273,7 @@ class User:
             {"_id": parse_object_id(user_id)}, {"$set": {"email_verified": True}}
         )
 
-    def login(self, email: str, password: str) -> dict[str, Any] | None:
+    def login(self, email: str, password: str) -> LoginMatch | None:
         """Return the active user whose email and password match, at the same cost either way."""
         document = self.collection.find_one({"email_key": email})
         if document is None:
@@ -277,7 +285,11 @@ class User:
             self.collection.update_one(
                 {"_id": document["_id"]}, {"$set": {"password_hash": hash_password(password)}}
             )
-        return to_public(document, USER_FIELDS)
+        return LoginMatch(
+            to_public(document, USER_FIELDS),
+            {field: document[field] for field in SECURITY_FIELDS if field in document},
+            document.get("sessions") or {},
+        )
 
     def update(self, user_id: Any, name: str) -> dict[str, Any] | None:
         """Change an active user's name; return the updated user, or None if it is gone."""
@@ -470,15 +482,21 @@ class Sessions:
         self.collection = db.sessions
         self.users = db.users
 
-    def open(self, session: dict[str, Any]) -> None:
-        """Store a new session and mark it open on its user; expired entries are dropped."""
+    def open(self, session: dict[str, Any], known_sessions: dict[str, Any] | None = None) -> None:
+        """Store a new session and mark it open on its user; expired entries are dropped.
+
+        known_sessions is the user's session map if the caller has just read it (login has):
+        an expired entry stays expired, so a map a moment old finds the same stale ones.
+        """
         self.collection.insert_one({**session, "revoked": False})
         user_id = parse_object_id(session["user_id"])
-        user = self.users.find_one({"_id": user_id}, {"sessions": 1}) or {}
+        if known_sessions is None:
+            user = self.users.find_one({"_id": user_id}, {"sessions": 1}) or {}
+            known_sessions = user.get("sessions") or {}
         moment = now()
         stale = {
             f"sessions.{sid}": ""
-            for sid, expires in (user.get("sessions") or {}).items()
+            for sid, expires in known_sessions.items()
             if not isinstance(expires, int | float) or expires <= moment.timestamp()
         }
         update: dict[str, Any] = {"$set": {f"sessions.{session['_id']}": _epoch(session)}}

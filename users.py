@@ -59,23 +59,23 @@ def login() -> Response:
     errors = validate_login(data)
     if errors:
         raise ApiError(400, "Invalid data", errors)
-    user = User().login(normalise_email(data["email"]), data["password"])
-    if user is None:
+    match = User().login(normalise_email(data["email"]), data["password"])
+    if match is None:
         raise ApiError(
             401,
             "Error fetching auth token!, invalid email or password",
             "Unauthorized",
             {"WWW-Authenticate": "Bearer"},
         )
-    check_second_steps(user["_id"], data.get("otp"))
-    return success_response(
-        "Successfully fetched auth token", {**user, **open_session(user["_id"])}
-    )
+    user = match.user
+    # The security state and session map come from login's own read: no second user lookup.
+    check_second_steps(user["_id"], match.security, data.get("otp"))
+    tokens = open_session(user["_id"], match.sessions)
+    return success_response("Successfully fetched auth token", {**user, **tokens})
 
 
-def check_second_steps(user_id: str, otp: Any) -> None:
+def check_second_steps(user_id: str, state: dict[str, Any], otp: Any) -> None:
     """After the password: refuse an unverified email (when required) and check the 2FA code."""
-    state = User().security(user_id)
     if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
         raise ApiError(
             403,
