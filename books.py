@@ -8,11 +8,13 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+import click
 from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from auth_middleware import token_required
 from cover_storage import cover_store
+from database import get_db
 from models import (
     BookQuery,
     Books,
@@ -23,6 +25,7 @@ from models import (
 )
 from responses import ApiError, success_response
 from save_image import CoverError, make_thumbnail
+from shelf_index import rebuild
 from validate import (
     PER_PAGE_DEFAULT,
     normalise_category,
@@ -370,3 +373,10 @@ def delete_book(current_user: dict[str, Any], book_id: str) -> Response:
 def serve_cover(name: str) -> Response:
     """Serve a stored cover thumbnail with long-lived caching and an ETag."""
     return cover_store().serve(name)
+
+
+@books.cli.command("reindex")
+def reindex_command() -> None:
+    """Recompute every shelf's book counts and search terms from the books."""
+    count = rebuild(get_db())
+    click.echo(f"reindexed {count} books")

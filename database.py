@@ -11,6 +11,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+import shelf_index
+
 logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "mongo"
@@ -90,6 +92,8 @@ def ensure_indexes() -> None:
     db.idempotency_keys.create_index(
         [("expires_at", ASCENDING)], expireAfterSeconds=0, name="idempotency_expiry"
     )
+    shelf_index.ensure_indexes(db)
+    shelf_index.ensure_built(db)
     current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,10 +12,15 @@ from typing import Any, NamedTuple
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.cursor import Cursor
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from database import count_matching, get_db, index_friendly
+import shelf_index
+from database import get_db, index_friendly
 from passwords import burn_verification, hash_password, needs_rehash, verify_password
+from validate import search_words
+
+logger = logging.getLogger(__name__)
 
 UPDATE_ATTEMPTS = 5
 USER_FIELDS = ("_id", "name", "email", "active")
@@ -353,17 +358,24 @@ class Books:
             self.collection.insert_one(document)
         except DuplicateKeyError:
             raise DuplicateError(self._taken_field(document)) from None
-        return to_public(document, BOOK_FIELDS)
+        book = to_public(document, BOOK_FIELDS)
+        try:
+            shelf_index.book_added(self.collection.database, book)
+        except PyMongoError:
+            # A book the shelf's counts and search cannot see would be half-created: undo it,
+            # so the client's retry (after the 503) starts from nothing.
+            self.collection.delete_one({"_id": document["_id"]})
+            raise
+        return book
 
     def list_for_user(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
         """Return one page of a user's shelf, filtered, searched and sorted, and the total."""
+        if query.search is not None:
+            return self._search(user_id, query)
         criteria: dict[str, Any] = {"user_id": user_id}
         if query.category:
             criteria["category"] = query.category
-        if query.search:
-            pattern = {"$regex": re.escape(query.search), "$options": "i"}
-            criteria["$or"] = [{"title": pattern}, {"description": pattern}]
-        total = count_matching(self.collection, criteria)
+        total = shelf_index.shelf_count(self.collection.database, user_id, query.category)
         cursor = (
             # $eq, not bare values: nx-27017 answers bare equality without using the indexes.
             self.collection.find(index_friendly(criteria), dict.fromkeys(BOOK_FIELDS, 1))
@@ -372,6 +384,41 @@ class Books:
             .limit(query.per_page)
         )
         return [to_public(document, BOOK_FIELDS) for document in cursor], total
+
+    def _search(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
+        """Return one page of the books whose words begin with each word of the search."""
+        words = search_words(query.search or "")
+        entries = (
+            shelf_index.matching_entries(self.collection.database, user_id, words, query.category)
+            if words
+            else []
+        )
+        skip = (query.page - 1) * query.per_page
+        if query.sort in ("created_at", "-created_at"):
+            # The entries already sort as the shelf does by date: read only the page's books.
+            ordered = entries if query.sort == "created_at" else entries[::-1]
+            wanted = ordered[skip : skip + query.per_page]
+            ids = [ObjectId(shelf_index.entry_book_id(entry)) for entry in wanted]
+            found = {book["_id"]: book for book in self._by_ids(ids)}
+            documents = [found[book_id] for book_id in ids if book_id in found]
+        else:
+            ids = [ObjectId(shelf_index.entry_book_id(entry)) for entry in entries]
+            documents = list(
+                self._by_ids(ids).sort(SORT_KEYS[query.sort]).skip(skip).limit(query.per_page)
+            )
+        # Checked against the books themselves: an entry left by a failed write never shows.
+        page = [
+            to_public(document, BOOK_FIELDS)
+            for document in documents
+            if document["user_id"] == user_id
+            and (query.category is None or document["category"] == query.category)
+            and shelf_index.matches_words(document, words)
+        ]
+        return page, len(entries)
+
+    def _by_ids(self, ids: list[ObjectId]) -> Cursor:
+        """Return a cursor over the books with these ids (read by _id, the one index they share)."""
+        return self.collection.find({"_id": {"$in": ids}}, dict.fromkeys(BOOK_FIELDS, 1))
 
     def get_for_user(self, book_id: Any, user_id: str) -> dict[str, Any] | None:
         """Return the book if it exists and belongs to this user, else None."""
@@ -417,8 +464,22 @@ class Books:
             except DuplicateKeyError:
                 raise DuplicateError(self._taken_field({**before, **fields})) from None
             if result.matched_count == 1:
-                return BookUpdate(to_public({**before, **fields}, BOOK_FIELDS), before["cover"])
+                after = to_public({**before, **fields}, BOOK_FIELDS)
+                self._reindex(to_public(before, BOOK_FIELDS), after)
+                return BookUpdate(after, before["cover"])
         raise ConcurrentUpdateError("the book kept changing; try again")
+
+    def _reindex(self, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Carry a stored change into the shelf's counts and search terms."""
+        if all(before[name] == after[name] for name in shelf_index.INDEXED_FIELDS):
+            return
+        try:
+            shelf_index.book_changed(self.collection.database, before, after)
+        except PyMongoError:
+            # The change itself is stored; searches check every book they show, and
+            # `flask books reindex` recounts. Failing the request now would only invite a
+            # retry that finds nothing left to change.
+            logger.exception("the shelf index missed the update of book %s", after["_id"])
 
     def _taken_field(self, book: dict[str, Any]) -> str:
         """Tell which unique field another book on the shelf holds: "title" or "isbn"."""
@@ -434,7 +495,14 @@ class Books:
         if object_id is None:
             return None
         document = self.collection.find_one_and_delete({"_id": object_id, "user_id": user_id})
-        return to_public(document, BOOK_FIELDS)
+        book = to_public(document, BOOK_FIELDS)
+        if book is not None:
+            try:
+                shelf_index.book_removed(self.collection.database, book)
+            except PyMongoError:
+                # The book is gone; a search skips its leftover entries (see _reindex).
+                logger.exception("the shelf index missed the deletion of book %s", book["_id"])
+        return book
 
 
 def _update_fields(before: dict[str, Any], changes: dict[str, Any], version: int) -> dict:

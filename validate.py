@@ -28,6 +28,10 @@ CATEGORIES = (
 )
 REQUIRED_BOOK_FIELDS = ("title", "category")
 SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_WORDS = 10
+# The longest word a search tells apart: longer words are indexed and matched by this prefix.
+SEARCH_WORD_MAX_LENGTH = 64
+WORD_PATTERN = re.compile(r"\w+")
 PER_PAGE_DEFAULT = 20
 PER_PAGE_MAX = 100
 SORT_ORDERS = ("title", "-title", "created_at", "-created_at")
@@ -259,6 +263,26 @@ def _isbn13_from_isbn10(isbn10: str) -> str:
     return first_twelve + _isbn13_check_digit(first_twelve)
 
 
+def _search_error(search: str) -> str | None:
+    """Return why a q parameter is refused, or None."""
+    if not 1 <= len(search.strip()) <= SEARCH_MAX_LENGTH:
+        return f"q must be 1 to {SEARCH_MAX_LENGTH} characters"
+    if len(search_words(search)) > SEARCH_MAX_WORDS:
+        return f"q must have at most {SEARCH_MAX_WORDS} different words"
+    return None
+
+
+def search_words(text: str) -> list[str]:
+    """Return the distinct words of a text as search compares them: case and accents folded.
+
+    A word is a run of letters, digits or underscores; "Café au lait!" gives cafe, au, lait.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    words = (word[:SEARCH_WORD_MAX_LENGTH] for word in WORD_PATTERN.findall(folded))
+    return list(dict.fromkeys(words))
+
+
 def validate_list_query(args: Mapping[str, str]) -> dict[str, str]:
     """Validate the paging, filter, search and sort parameters of GET /books/."""
     errors = {}
@@ -275,8 +299,8 @@ def validate_list_query(args: Mapping[str, str]) -> dict[str, str]:
                 errors[name] = f"{name} must be a whole number {limit}"
     if "category" in args and _category_error(args["category"]):
         errors["category"] = _category_error(args["category"])
-    if "q" in args and not 1 <= len(args["q"].strip()) <= SEARCH_MAX_LENGTH:
-        errors["q"] = f"q must be 1 to {SEARCH_MAX_LENGTH} characters"
+    if "q" in args and _search_error(args["q"]):
+        errors["q"] = _search_error(args["q"])
     if "sort" in args and args["sort"] not in SORT_ORDERS:
         errors["sort"] = "sort must be one of: " + ", ".join(SORT_ORDERS)
     return errors

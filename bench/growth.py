@@ -2,7 +2,8 @@
 
 The production server (gunicorn, embedded default) answers one client on a keep-alive
 connection; books are written straight into the `books` collection with insert_many, in the
-shape models.Books.create writes, one transaction per batch (nx-27017 then commits once a batch).
+shape models.Books.create writes, one transaction per batch (nx-27017 then commits once a batch),
+with the shelf counts and search terms Books.create keeps (shelf_index.index_books).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import MongoClient
 
+import shelf_index
 from bench.harness import (
     BenchError,
     Client,
@@ -36,14 +38,19 @@ SHELF_SIZES = (100, 10_000, 100_000)
 OTHER_BOOKS = 100_000
 OTHER_OWNERS = 100
 BATCH = 5_000
-SEARCH_WORD = "zanzibar"
-# One book in SEARCH_EVERY has the searched word in its title, so a search page is full.
+# Two searches: one whose matches stay 20 books (a full page) whatever the shelf holds, which
+# shows what the shelf's size costs a search; one whose matches grow with the shelf (one book in
+# SEARCH_EVERY), which shows what the number of matches costs it.
+FIXED_WORD = "zanzibar"
+FIXED_MATCHES = 20
+GROWING_WORD = "lantern"
 SEARCH_EVERY = 50
 QUERIES = {
     "20-book page": "/books/",
     "filtered page (category)": "/books/?category=poetry",
     "single-book read": None,  # filled in with a book of the shelf
-    f"search (q={SEARCH_WORD})": f"/books/?q={SEARCH_WORD}",
+    f"search, 20 matches (q={FIXED_WORD})": f"/books/?q={FIXED_WORD}",
+    f"search, 1 book in {SEARCH_EVERY} (q={GROWING_WORD})": f"/books/?q={GROWING_WORD}",
 }
 ROUNDS = 10
 BUDGET_SECONDS = 5.0
@@ -85,8 +92,10 @@ class GrowthFigures:
 def book_title(number: int) -> str:
     """Return the title of a shelf's book number `number`."""
     title = f"Volume {number} of the {CATEGORIES[number % 8]} series"
+    if number < FIXED_MATCHES:
+        title += f" set in {FIXED_WORD.title()}"
     if number % SEARCH_EVERY == 7:
-        title += f" set in {SEARCH_WORD.title()}"
+        title += f" with a {GROWING_WORD}"
     return title
 
 
@@ -103,12 +112,13 @@ def book_documents(owner: str, numbers: range, clock: Iterator[int]) -> Iterator
 
 
 def insert_books(client: MongoClient, documents: Iterator[dict[str, Any]]) -> int:
-    """Insert documents in batches, one transaction each; return how many."""
-    books = client.get_default_database().books
+    """Insert documents in batches, one transaction each, with their counts and search terms."""
+    database = client.get_default_database()
     count = 0
     while batch := list(itertools.islice(documents, BATCH)):
         with client.start_session() as session, session.start_transaction():
-            books.insert_many(batch, ordered=False, session=session)
+            database.books.insert_many(batch, ordered=False, session=session)
+            shelf_index.index_books(database, batch, session=session)
         count += len(batch)
     return count
 

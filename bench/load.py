@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import shelf_index
 from bench.harness import (
     BENCH_DIR,
     Client,
@@ -89,6 +90,8 @@ def seed(server: Server, instance: Path, folder: Path) -> Path:
                 for index in range(BOOKS_PER_USER)
             ]
             database.get_default_database().books.insert_many(books)
+            # The shelf's counts and search terms, as Books.create keeps them.
+            shelf_index.index_books(database.get_default_database(), books)
             users.append((login["_id"], login["token"], [str(book["_id"]) for book in books]))
     cover = folder / "cover.jpg"
     buffer = io.BytesIO()

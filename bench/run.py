@@ -98,6 +98,13 @@ def growth_section(figures: growth.GrowthFigures) -> Section:
         cell = section.target(f"2. {query}: {shown}", met)
         cells = " | ".join(row[size].text() for size in sizes)
         section.lines.append(f"| {query} | {cells} | {shown} | {cell} |")
+    section.lines += [
+        "",
+        f"The searches: `q={growth.FIXED_WORD}` matches {growth.FIXED_MATCHES} books at every "
+        "size, so it shows what the size of the shelf costs a search; "
+        f"`q={growth.GROWING_WORD}` matches one book in {growth.SEARCH_EVERY}, so its matches grow "
+        "with the shelf and it shows what they cost (its `total` counts every one).",
+    ]
     page = figures.latencies["20-book page"][sizes[0]]
     single = figures.latencies["single-book read"][sizes[0]]
     if not (page.failure or single.failure) and page.median_ms > 10 * single.median_ms:

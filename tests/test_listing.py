@@ -161,16 +161,31 @@ def test_category_filter(client, auth_headers, shelf, category):
     ("q", "expected"),
     [
         ("book 07", ["Book 07"]),
-        ("BOOK 1", [f"Book {n}" for n in range(10, 20)]),
+        # "1" begins the 1 of "volume 1" (Book 01) and the titles' 10 to 19.
+        ("BOOK 1", ["Book 01", *(f"Book {n}" for n in range(10, 20))]),
         ("volume 25 ", ["Book 25"]),
+        ("25 VOLUME", ["Book 25"]),
         ("of the SERIES", [f"Book {n:02d}" for n in range(1, 26)]),
+        ("vol ser", [f"Book {n:02d}" for n in range(1, 26)]),
         ("nothing like this", []),
+        ("ook", []),
         (".*", []),
         ("(", []),
     ],
-    ids=["title", "title-prefix-case", "description", "description-all", "none", "regex", "paren"],
+    ids=[
+        "title",
+        "title-prefix-case",
+        "description",
+        "any-order",
+        "description-all",
+        "prefixes",
+        "none",
+        "inside-a-word",
+        "regex",
+        "paren",
+    ],
 )
-def test_search_in_title_and_description_is_case_insensitive_and_literal(
+def test_search_finds_books_with_a_word_beginning_each_word_of_q(
     client, auth_headers, shelf, q, expected
 ):
     response = client.get("/books/", headers=auth_headers, query_string={"q": q, "per_page": 100})
