@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "READY_TIMEOUT_MS": 1000,
     "LOG_LEVEL": "INFO",
     "ACCESS_LOG": True,
+    # gunicorn (gunicorn.conf.py): worker processes (empty: 2 x CPUs + 1) and threads per worker.
+    "WEB_CONCURRENCY": None,
+    "GUNICORN_THREADS": 2,
 }
 
 INTEGER_SETTINGS = (
@@ -67,6 +70,7 @@ INTEGER_SETTINGS = (
     "SMTP_PORT",
     "RESET_TOKEN_TTL",
     "VERIFY_TOKEN_TTL",
+    "GUNICORN_THREADS",
 )
 BOOLEAN_SETTINGS = (
     "DEBUG",
@@ -100,6 +104,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     )
     for name in BOOLEAN_SETTINGS:
         settings[name] = _boolean(settings[name])
+    if settings["WEB_CONCURRENCY"] is not None:
+        settings["WEB_CONCURRENCY"] = _whole_number(
+            "WEB_CONCURRENCY", settings["WEB_CONCURRENCY"], minimum=1
+        )
     settings["INSTANCE_PATH"] = str(Path(settings["INSTANCE_PATH"]).resolve())
     if settings["DATABASE_URL"]:
         check_database_url(settings["DATABASE_URL"])

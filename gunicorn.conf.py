@@ -23,12 +23,13 @@ try:
 except ConfigError as error:
     raise SystemExit(f"error: {error}") from None
 
-# gunicorn writes the access log (JSON, with the request id): the app need not log it again.
+# gunicorn writes the access log (JSON, with the request id): the app need not log it again. Set
+# for the workers' load_settings (the app's own), unless the operator chose otherwise.
 os.environ.setdefault("ACCESS_LOG", "false")
 
 bind = f"{_settings['HOST']}:{_settings['PORT']}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+workers = _settings["WEB_CONCURRENCY"] or multiprocessing.cpu_count() * 2 + 1
+threads = _settings["GUNICORN_THREADS"]
 # The app (and the embedded database, when no DATABASE_URL is set) is prepared once, before forking.
 preload_app = True
 timeout = 30
