@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException
 
@@ -33,10 +34,27 @@ logger = logging.getLogger(__name__)
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
+class InMemoryUploadRequest(Request):
+    """Flask's request, keeping uploaded files in memory rather than in temporary files."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        """Return the buffer an uploaded file is parsed into."""
+        # Werkzeug spools a file over 500 KB to disk, only for a cover to be read back whole.
+        # MAX_CONTENT_LENGTH bounds the whole body, streamed ones too, and so this memory.
+        return io.BytesIO()
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, .env and explicit overrides."""
     settings = load_settings(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.request_class = InMemoryUploadRequest
     # /books and /books/ both answer, and //books/ is a 404: Werkzeug's redirects would be HTML.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False

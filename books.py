@@ -42,6 +42,7 @@ BOOK_FORM_FIELDS = ("title", "description", "category", "isbn")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 ETAG_PATTERN = re.compile(r"v(\d{1,12})")
 HIDDEN_BOOK_FIELDS = ("cover", "version")
+HASH_CHUNK_BYTES = 64 * 1024
 
 
 # Requests and answers ----------------------------------------------------------------------------
@@ -193,7 +194,10 @@ def _request_fingerprint(fields: dict[str, str], upload: FileStorage) -> str:
     digest = hashlib.sha256()
     for name in BOOK_FORM_FIELDS:
         digest.update(f"{name}={fields.get(name)!r};".encode())
-    digest.update(upload.stream.read())
+    upload.stream.seek(0)
+    # In chunks: the cover is already in memory once, no need for a second copy to hash it.
+    while chunk := upload.stream.read(HASH_CHUNK_BYTES):
+        digest.update(chunk)
     upload.stream.seek(0)
     return digest.hexdigest()
 

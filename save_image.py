@@ -28,9 +28,19 @@ EMPTY_MESSAGE = "cover image is empty"
 # The JPEG decoder may downscale by up to 8 for free; asking for twice the final size keeps
 # enough detail for a sharp LANCZOS thumbnail.
 _DRAFT_FACTOR = 2
+# Image.thumbnail first averages whole blocks of pixels down to this many times the final size,
+# then runs its filter (LANCZOS) the rest of the way; 2.0 is Pillow's default. A palette image
+# (GIF) must be converted to RGB before anything can be averaged: picking pixels instead, as
+# Pillow does for palette images, turns a red and blue dither red or blue, not purple. Once it
+# is converted, block averages all the way down (1.0) suit flat and dithered colours and spare a
+# LANCZOS pass that would cost as much again as the conversion.
+_REDUCING_GAP = 2.0
+_PALETTE_REDUCING_GAP = 1.0
 _JPEG_QUALITY = 85
 _COVER_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+# Enough leading bytes to tell every allowed format apart (WebP's tag sits at bytes 8 to 12).
+_SIGNATURE_LENGTH = 16
 
 # What each EXIF Orientation value asks a viewer to do (the table ImageOps.exif_transpose uses).
 _ORIENTATION_TRANSPOSES = {
@@ -78,11 +88,12 @@ class Thumbnail:
 
 
 def make_thumbnail(stream: typing.IO[bytes], max_pixels: int) -> Thumbnail:
-    """Decode an uploaded image in memory and return a clean thumbnail bounded by THUMBNAIL_SIZE."""
-    data = stream.read()
-    if not data:
+    """Decode an upload (read from its start); return a clean thumbnail within THUMBNAIL_SIZE."""
+    upload = _from_start(stream)
+    signature = upload.read(_SIGNATURE_LENGTH)
+    if not signature:
         raise CoverError(EMPTY_MESSAGE)
-    image_format = _detect_format(data)
+    image_format = _detect_format(signature)
     if image_format not in ALLOWED_FORMATS:
         raise CoverError(UNSUPPORTED_MESSAGE, 415)
     limit = _effective_pixel_limit(max_pixels)
@@ -92,7 +103,7 @@ def make_thumbnail(stream: typing.IO[bytes], max_pixels: int) -> Thumbnail:
         # Pillow warns about, then skips, unreadable EXIF tags: metadata is dropped anyway.
         warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
         try:
-            image = _decode(io.BytesIO(data), image_format, limit)
+            image = _decode(upload, image_format, limit)
             return _encode(_shrink(image))
         except _BOMB_ERRORS as error:
             raise _too_large(limit) from error
@@ -126,6 +137,14 @@ def is_cover_name(name: str) -> bool:
     return isinstance(name, str) and _COVER_NAME.fullmatch(name) is not None
 
 
+def _from_start(stream: typing.IO[bytes]) -> typing.IO[bytes]:
+    """Return the upload at its start, as is if it can seek (no copy), else copied to memory."""
+    if stream.seekable():
+        stream.seek(0)
+        return stream
+    return io.BytesIO(stream.read())
+
+
 def _detect_format(data: bytes) -> str | None:
     """Return the Pillow format name the leading bytes announce, or None if not allowed."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
@@ -148,7 +167,7 @@ def _too_large(limit: int) -> CoverError:
     return CoverError(f"cover image is larger than {limit / 1_000_000:g} megapixels")
 
 
-def _decode(buffer: io.BytesIO, image_format: str, max_pixels: int) -> Image.Image:
+def _decode(buffer: typing.IO[bytes], image_format: str, max_pixels: int) -> Image.Image:
     """Open the image as image_format only, check its declared size, then decode its pixels."""
     image = Image.open(buffer, formats=[image_format])
     width, height = image.size
@@ -175,8 +194,9 @@ def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
 def _shrink(image: Image.Image) -> Image.Image:
     """Normalise the colour mode, resize within THUMBNAIL_SIZE and apply the EXIF orientation."""
     transpose = _ORIENTATION_TRANSPOSES.get(_read_orientation(image))
+    gap = _PALETTE_REDUCING_GAP if image.mode == "P" else _REDUCING_GAP
     image = _normalise_mode(image)
-    image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS, reducing_gap=gap)
     # Rotating the thumbnail instead of the full image is cheaper and, the box being square,
     # gives the same result.
     return image if transpose is None else image.transpose(transpose)
@@ -235,3 +255,13 @@ def _write_atomically(directory: str, name: str, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary_path)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the new name durable: after a crash the book's cover is there, not only its bytes."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

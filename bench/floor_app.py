@@ -1,4 +1,4 @@
-"""The real app plus two floors, in the same gunicorn workers (`bench.floor_app:build_app()`).
+"""The real app plus its floors, in the same gunicorn workers (`bench.floor_app:build_app()`).
 
 - /bench/bare/book and /bench/bare/books answer the very JSON of GET /books/<id> and GET /books/
   with no auth and no database (floor a): the JSON is read once per worker from the file
@@ -6,6 +6,10 @@
 - /bench/minimal/books/<id> and /bench/minimal/books do only the reads that cannot be avoided, with
   the app's own client: the user and its session (ids taken unverified from X-Bench-User and
   X-Bench-Session), the book or the count and the page; then the same JSON (floor b).
+- POST /bench/floor/cover takes the multipart body of POST /books/, keeps its `cover_image` file
+  in memory and does only Pillow's own open, draft, thumbnail and save on it (the same
+  `pillow_thumbnail` the upload benchmark runs in its own process), then answers a small JSON:
+  the upload's same-server floor. No token, no database, no file written.
 
 BENCH_BACKEND=mongomock builds the app on one in-process mongomock client instead of the embedded
 default (serve it with WEB_CONCURRENCY=1: each worker has its own copy).
@@ -13,18 +17,22 @@ default (serve it with WEB_CONCURRENCY=1: each worker has its own copy).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from bson import ObjectId
-from flask import Flask, Response, abort, jsonify, request
+from flask import Flask, Response, abort, current_app, jsonify, request
+from PIL import Image
+from werkzeug.formparser import parse_form_data
 
 import database
 import models
 from app import create_app
+from save_image import THUMBNAIL_SIZE
 
 # What the real routes read and answer (the version only becomes the ETag header).
 BOOK_FIELDS = tuple(name for name in models.BOOK_FIELDS if name != "version")
@@ -48,6 +56,7 @@ def build_app() -> Flask:
     application.add_url_rule("/bench/bare/books", view_func=bare_books)
     application.add_url_rule("/bench/minimal/books/<book_id>", view_func=minimal_book)
     application.add_url_rule("/bench/minimal/books", view_func=minimal_books)
+    application.add_url_rule("/bench/floor/cover", view_func=cover_floor, methods=["POST"])
     return application
 
 
@@ -133,3 +142,44 @@ def minimal_books() -> Response:
             "pagination": pagination,
         }
     )
+
+
+# The upload's floor: receiving the body and Pillow's own thumbnail ------------------------------
+
+
+def pillow_thumbnail(stream: IO[bytes]) -> bytes:
+    """Make a 150x150 thumbnail with Pillow alone: open, draft, thumbnail, save."""
+    image = Image.open(stream)
+    if image.format == "JPEG":
+        image.draft("RGB", (THUMBNAIL_SIZE[0] * 2, THUMBNAIL_SIZE[1] * 2))
+    image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if image.has_transparency_data:
+        image.save(buffer, "PNG")
+    else:
+        # JPEG holds no palette: convert the 150x150 result, which costs next to nothing.
+        (image if image.mode in ("RGB", "L") else image.convert("RGB")).save(
+            buffer, "JPEG", quality=85
+        )
+    return buffer.getvalue()
+
+
+def _in_memory(*_args: Any, **_kwargs: Any) -> IO[bytes]:
+    """Keep an uploaded file in memory: the least a server can do to receive it."""
+    return io.BytesIO()
+
+
+def cover_floor() -> Response:
+    """Receive the multipart body of POST /books/ and answer Pillow's thumbnail of its cover."""
+    # Parsed here with Werkzeug's own parser and in-memory files, whatever the app's settings,
+    # so that the floor does not move with them.
+    _, _, files = parse_form_data(
+        request.environ,
+        stream_factory=_in_memory,
+        max_content_length=current_app.config["MAX_CONTENT_LENGTH"],
+    )
+    upload = files.get("cover_image")
+    if upload is None:
+        abort(400)
+    thumbnail = pillow_thumbnail(upload.stream)
+    return jsonify({"message": "thumbnail made", "data": {"bytes": len(thumbnail)}})

@@ -22,8 +22,6 @@ RESULTS = BENCH_DIR / "results.md"
 READ_TARGET = 0.8
 GROWTH_TARGET = 2.0
 LOGIN_TARGET = 1.1
-UPLOAD_TIME_TARGET = 1.3
-UPLOAD_MEMORY_TARGET_MIB = 64
 
 logger = logging.getLogger(__name__)
 
@@ -146,40 +144,8 @@ def login_section(figures: login_timing.LoginFigures) -> Section:
 
 def uploads_section(figures: list[uploads.UploadFigures]) -> Section:
     """Return the report of item 4."""
-    section = Section(
-        4,
-        [
-            "## 4. Cover upload, against Pillow's floor",
-            "",
-            "Floor: Pillow alone (open, draft, thumbnail, save) on the same bytes. make_thumbnail: "
-            "the app's decoding path. POST /books/: the whole upload through gunicorn (one "
-            "worker), token check, multipart parsing, thumbnail, durable write of the cover and "
-            "the book. Peak: resident high-water mark above the process just before, each in a "
-            "fresh process warmed up on a small image. Medians of interleaved rounds.",
-            "",
-            "| image | size | floor | make_thumbnail | POST /books/ | POST / floor <= 1.3x "
-            "| peak: floor / make_thumbnail / POST | < 64 MiB |",
-            "|---|--:|--:|--:|--:|---|--:|---|",
-        ],
-    )
-    for row in figures:
-        time_cell = section.target(
-            f"4. {row.name}: POST {row.request_ratio:.2f}x, make_thumbnail "
-            f"{row.thumbnail_ratio:.2f}x the floor",
-            row.request_ratio <= UPLOAD_TIME_TARGET,
-        )
-        memory_cell = ""
-        if "JPEG" in row.name:
-            memory_cell = section.target(
-                f"4. {row.name}: {row.request_mib:.1f} MiB above idle",
-                row.request_mib < UPLOAD_MEMORY_TARGET_MIB,
-            )
-        section.lines.append(
-            f"| {row.name} | {row.megabytes:.2f} MiB | {row.floor_ms:.1f} ms | "
-            f"{row.thumbnail_ms:.1f} ms ({row.thumbnail_ratio:.2f}x) | {row.request_ms:.1f} ms | "
-            f"{row.request_ratio:.2f}x {time_cell} | {row.floor_mib:.1f} / "
-            f"{row.thumbnail_mib:.1f} / {row.request_mib:.1f} MiB | {memory_cell} |"
-        )
+    section = Section(4, ["## 4. Cover upload, against Pillow's floor", ""])
+    section.lines += uploads.report(figures, section.target)
     return section
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,6 +168,82 @@ def test_migration_back_to_local_restores_the_files(make):
     assert "1 moved" in result.output
     assert cover_files(app) == {name}
     assert blobs(app) == set()
+
+
+def big_photo() -> bytes:
+    """Return a noisy 1000x1000 JPEG of about 1 MB: over Werkzeug's 500 KB in-memory limit."""
+    buffer = io.BytesIO()
+    Image.effect_noise((1000, 1000), 64).convert("RGB").save(buffer, "JPEG", quality=95)
+    assert buffer.tell() > 600_000
+    return buffer.getvalue()
+
+
+def book_form_body(cover: bytes) -> tuple[bytes, str]:
+    """Return a multipart book form with a cover_image file, as bytes, and its content type.
+
+    Encoded here: the test client would spool a body this big to a temporary file of its own.
+    """
+    boundary = uuid.uuid4().hex
+    fields = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in {"title": "Dune", "category": "science"}.items()
+    )
+    head = (
+        f'{fields}--{boundary}\r\nContent-Disposition: form-data; name="cover_image"; '
+        'filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+    )
+    body = head.encode() + cover + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_big_upload_is_received_in_memory_not_spooled_to_a_temporary_file(make, monkeypatch):
+    app = make()
+    client = app.test_client()
+    headers = signed_in(client)
+    temporary_files = []
+    real_temporary_file = tempfile.TemporaryFile
+
+    def spying_temporary_file(*args: Any, **kwargs: Any) -> Any:
+        temporary_files.append(kwargs)
+        return real_temporary_file(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", spying_temporary_file)
+    body, content_type = book_form_body(big_photo())
+
+    response = client.post("/books/", headers={**headers, "Content-Type": content_type}, data=body)
+
+    assert response.status_code == 201
+    assert response.json["message"] == "successfully created a new book"
+    name = response.json["data"]["image_url"].rsplit("/", 1)[1]
+    assert cover_files(app) == {name}
+    stored = (Path(app.config["COVER_DIR"]) / name).read_bytes()
+    assert Image.open(io.BytesIO(stored)).size == (150, 150)
+    assert temporary_files == []
+
+
+def test_a_streamed_upload_over_the_body_limit_is_413_and_stores_nothing(make):
+    app = make(MAX_CONTENT_LENGTH=200_000)
+    client = app.test_client()
+    headers = signed_in(client)
+    body, content_type = book_form_body(big_photo())
+
+    # No Content-Length: only the limit on the stream itself can stop it.
+    response = client.post(
+        "/books/",
+        headers={**headers, "Content-Type": content_type, "Transfer-Encoding": "chunked"},
+        input_stream=io.BytesIO(body),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+    assert response.status_code == 413
+    assert response.json == {
+        "message": "Request body is larger than 200000 bytes",
+        "data": None,
+        "error": "Request Entity Too Large",
+    }
+    assert cover_files(app) == set()
+    with app.app_context():
+        assert database.get_db().books.count_documents({}) == 0
 
 
 def test_unknown_cover_storage_stops_start_up(tmp_path):

@@ -30,6 +30,7 @@ RED = (255, 0, 0)
 GREEN = (0, 255, 0)
 BLUE = (0, 0, 255)
 WHITE = (255, 255, 255)
+RGB = tuple[int, int, int]
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -178,6 +179,35 @@ def test_large_jpeg_is_decoded_at_a_reduced_size_of_at_least_twice_the_thumbnail
     assert decoded_sizes[0] == (300, 200)  # an eighth of each side: 1/64 of the memory
 
 
+def test_upload_is_read_from_its_start_wherever_the_stream_was_left() -> None:
+    stream = io.BytesIO(encode(Image.new("RGB", (300, 200), RED), "JPEG"))
+    stream.read()  # as a checksum of the upload leaves it
+    image = reopen(make_thumbnail(stream, LIMIT))
+    assert image.size == (150, 100)
+    assert_close(image.getpixel((75, 50)), RED)
+
+
+class OneWayStream(io.RawIOBase):
+    """A stream that cannot seek, like a socket."""
+
+    def __init__(self, data: bytes) -> None:
+        self.source = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        return self.source.readinto(buffer)
+
+
+def test_upload_that_cannot_seek_still_becomes_a_thumbnail() -> None:
+    stream = io.BufferedReader(OneWayStream(encode(Image.new("RGB", (300, 200), BLUE), "PNG")))
+    assert not stream.seekable()
+    image = reopen(make_thumbnail(stream, LIMIT))
+    assert image.size == (150, 100)
+    assert_close(image.getpixel((75, 50)), BLUE)
+
+
 def test_format_comes_from_the_bytes_not_the_upload_name(workdir: Path) -> None:
     stream = io.BytesIO(b"<!DOCTYPE html><html><body>hi</body></html>")
     stream.name = "cover.png"
@@ -285,6 +315,50 @@ def test_animated_webp_gives_its_first_frame() -> None:
     data = encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True)
     assert Image.open(io.BytesIO(data)).n_frames == 2
     assert_close(reopen(thumbnail_of(data)).getpixel((30, 20)), GREEN)
+
+
+def checkerboard(size: int, square: int, colours: tuple[RGB, RGB]) -> Image.Image:
+    """Return a square palette image of `square`-pixel squares in two colours (index 2: white)."""
+    cells = size // square
+    board = Image.new("P", (cells, cells))
+    board.putdata([(x + y) % 2 for y in range(cells) for x in range(cells)])
+    board.putpalette([*colours[0], *colours[1], *WHITE])
+    return board.resize((size, size), Image.Resampling.NEAREST)
+
+
+def test_big_palette_image_is_averaged_in_whole_blocks_down_to_the_thumbnail() -> None:
+    # 1200 pixels is 8 times 150: each 8x8 square must become exactly one pixel of its colour,
+    # not a blend with its neighbours (which a LANCZOS pass from twice the size would give).
+    source = checkerboard(1200, 8, (RED, BLUE))
+    result = thumbnail_of(encode(source, "GIF", transparency=2))  # lossless PNG out
+    image = reopen(result)
+    assert (result.extension, image.mode, image.size) == ("png", "RGBA", (150, 150))
+    assert [image.getpixel((x, 70)) for x in range(4)] == [
+        (*RED, 255) if x % 2 == 0 else (*BLUE, 255) for x in range(4)
+    ]
+    assert image.getpixel((149, 149)) == (*RED, 255)
+
+
+def test_big_dithered_palette_image_keeps_its_average_colour() -> None:
+    # Picking one pixel in eight, as Pillow's own thumbnail of a palette image does, would give
+    # pure red or pure blue; the eye, and the thumbnail, see purple.
+    source = checkerboard(1200, 1, (RED, BLUE))
+    image = reopen(thumbnail_of(encode(source, "GIF")))
+    assert (image.format, image.size) == ("JPEG", (150, 150))
+    assert_close(image.getpixel((75, 75)), (128, 0, 128))
+
+
+def test_big_palette_image_keeps_its_transparent_part() -> None:
+    source = half_and_half("P", (1200, 900), 0, 1)
+    source.putpalette([*RED, *GREEN])
+    second_frame = Image.new("P", (1200, 900), 1)
+    second_frame.putpalette([*RED, *GREEN])
+    data = encode(source, "GIF", transparency=0, save_all=True, append_images=[second_frame])
+    result = thumbnail_of(data)
+    image = reopen(result)
+    assert (result.extension, image.mode, image.size) == ("png", "RGBA", (150, 113))
+    assert image.getpixel((10, 56))[3] == 0
+    assert image.getpixel((140, 56)) == (*GREEN, 255)
 
 
 # --- orientation ---------------------------------------------------------------------------
@@ -512,6 +586,27 @@ def test_save_cover_returns_a_random_cover_name(thumbnail: Thumbnail, tmp_path: 
     name = save_cover(thumbnail, tmp_path)
     assert re.fullmatch(r"[0-9a-f]{32}\.jpg", name)
     assert is_cover_name(name)
+
+
+def test_save_cover_syncs_the_file_and_then_its_directory(
+    thumbnail: Thumbnail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+
+    name = save_cover(thumbnail, tmp_path)
+
+    # The bytes first (under the temporary name), then the folder that now holds the cover's name.
+    assert len(synced) == 2
+    assert Path(synced[0]).parent == tmp_path and Path(synced[0]).name != name
+    assert synced[1] == str(tmp_path)
+    assert (tmp_path / name).read_bytes() == thumbnail.data
 
 
 def test_save_cover_writes_exactly_the_thumbnail_bytes(
