@@ -11,9 +11,9 @@ from typing import Any, NamedTuple
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, InsertOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.cursor import Cursor
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, InvalidOperation, PyMongoError
 
 import shelf_index
 from database import get_db, index_friendly
@@ -556,7 +556,6 @@ class Sessions:
         known_sessions is the user's session map if the caller has just read it (login has):
         an expired entry stays expired, so a map a moment old finds the same stale ones.
         """
-        self.collection.insert_one({**session, "revoked": False})
         user_id = parse_object_id(session["user_id"])
         if known_sessions is None:
             user = self.users.find_one({"_id": user_id}, {"sessions": 1}) or {}
@@ -570,6 +569,29 @@ class Sessions:
         update: dict[str, Any] = {"$set": {f"sessions.{session['_id']}": _epoch(session)}}
         if stale:
             update["$unset"] = stale
+        self._insert_then_update_user({**session, "revoked": False}, user_id, update)
+
+    def _insert_then_update_user(
+        self, document: dict[str, Any], user_id: ObjectId | None, update: dict[str, Any]
+    ) -> None:
+        """Insert a session, then update its user: in one round trip where the server can.
+
+        MongoDB 8.0 and nx-27017 take both writes in one client-level bulk write, in order;
+        older servers and mongomock get them one after the other.
+        """
+        client = self.collection.database.client
+        if isinstance(client, MongoClient):
+            writes = [
+                InsertOne(document, namespace=self.collection.full_name),
+                UpdateOne({"_id": user_id}, update, namespace=self.users.full_name),
+            ]
+            try:
+                client.bulk_write(writes, ordered=True)
+                return
+            except InvalidOperation:
+                # Raised before anything is sent: the server predates MongoDB 8.0.
+                pass
+        self.collection.insert_one(document)
         self.users.update_one({"_id": user_id}, update)
 
     def get(self, session_id: Any) -> dict[str, Any] | None:

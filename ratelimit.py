@@ -5,6 +5,10 @@ Flask-Limiter applies the limits (fixed window) and raises the 429; the counters
 sharing it shares them. The storage speaks only plain ``$inc``/``$set`` updates, which MongoDB,
 nx-27017 and mongomock all understand. If that database fails, the limiter fails open with a
 logged warning and leaves it alone for a few seconds; a route that needs it answers 503 anyway.
+
+Round trips: a limited request reads every counter its limits will test in one query before
+Flask-Limiter tests them one by one, and the increments of responses that count (failed logins,
+wrong passwords) are written together in one bulk write when the request ends.
 """
 
 from __future__ import annotations
@@ -19,15 +23,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_limiter import Limiter, RateLimitExceeded
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import Storage
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from werkzeug.exceptions import HTTPException
 
 import database
@@ -53,6 +57,9 @@ INCREMENT_ATTEMPTS = 5
 # After a storage failure, requests go unlimited (not waiting on the database) for this long.
 STORAGE_PAUSE_SECONDS = 5
 USER_ID_KEY = "rate_limit_user_id"
+# Where a request keeps what it knows of its counters (WSGI environ: one per request).
+REQUEST_COUNTERS_KEY = "ratelimit.request_counters"
+DUPLICATE_KEY_ERROR = 11000
 FALLBACK_LIMITS = {"RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour"}
 
 
@@ -61,6 +68,26 @@ FALLBACK_LIMITS = {"RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per 
 
 class CounterContentionError(Exception):
     """A counter kept changing under an increment (only with absurd contention)."""
+
+
+@dataclass
+class RequestCounters:
+    """One request's counters: those read ahead, and increments to write when it ends."""
+
+    # Counter key -> its live counter, or None: no live window when read.
+    read: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # Set once Flask-Limiter starts deducting after the response: its increments then wait.
+    deferring: bool = False
+    increments: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def _request_counters(create: bool = True) -> RequestCounters | None:
+    """Return the current request's counters (made on first use), or None outside a request."""
+    if not has_request_context():
+        return None
+    if not create:
+        return request.environ.get(REQUEST_COUNTERS_KEY)
+    return request.environ.setdefault(REQUEST_COUNTERS_KEY, RequestCounters())
 
 
 class DatabaseStorage(Storage):
@@ -74,7 +101,17 @@ class DatabaseStorage(Storage):
         return (PyMongoError, CounterContentionError)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        """Add amount to the key's live window, starting a new window if it has none."""
+        """Add amount to the key's live window, starting a new window if it has none.
+
+        A deduction made after the response (see _deduct_after_response) is only queued and
+        answers 0: Flask-Limiter ignores the count there, and the queue is written at teardown.
+        """
+        counters = _request_counters()
+        if counters is not None:
+            counters.read.pop(key, None)
+            if counters.deferring:
+                counters.increments.append((key, expiry, amount))
+                return 0
         return _fail_open(0, functools.partial(_increment, key, expiry, amount))
 
     def get(self, key: str) -> int:
@@ -97,10 +134,16 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int | None:
         """Delete every counter; return how many there were."""
+        counters = _request_counters()
+        if counters is not None:
+            counters.read.clear()
         return _counters().delete_many({}).deleted_count
 
     def clear(self, key: str) -> None:
         """Delete one key's counter."""
+        counters = _request_counters()
+        if counters is not None:
+            counters.read.pop(key, None)
         _counters().delete_one({"_id": key})
 
 
@@ -154,11 +197,87 @@ def _increment(key: str, expiry: int, amount: int) -> int:
 
 
 def _live_counter(key: str) -> dict[str, Any] | None:
-    """Return the key's counter if its window is still open."""
+    """Return the key's counter if its window is still open (as read ahead, if it was)."""
+    counters = _request_counters()
+    if counters is not None and key in counters.read:
+        counter = counters.read[key]
+        # A window that ended since the read ahead counts as none, as a new read would say.
+        return counter if counter is not None and counter["window_end"] > time.time() else None
     return _counters().find_one(
         {"_id": key, "window_end": {"$gt": time.time()}},
         projection={"count": True, "window_end": True},
     )
+
+
+def _read_ahead(keys: list[str]) -> None:
+    """Read the live counters of keys in one query, for this request's tests to use."""
+    found = {
+        counter["_id"]: counter
+        for counter in _counters().find(
+            {"_id": {"$in": keys}, "window_end": {"$gt": time.time()}},
+            projection={"count": True, "window_end": True},
+        )
+    }
+    counters = _request_counters()
+    if counters is not None:
+        counters.read.update({key: found.get(key) for key in keys})
+
+
+def _increment_many(increments: list[tuple[str, int, int]]) -> None:
+    """Add to several counters in one ordered bulk write, restarting windows that have ended.
+
+    Per counter: an ended window restarts at zero, then an upsert adds the amount (creating the
+    counter with a new window if there is none). Other processes may interleave anywhere: every
+    increment lands in exactly one window.
+    """
+    now = time.time()
+    operations: list[CounterUpdate] = []
+    for key, expiry, amount in increments:
+        window = {
+            "window_end": now + expiry,
+            "expire_at": datetime.fromtimestamp(now + expiry, UTC),
+        }
+        operations += [
+            CounterUpdate(
+                {"_id": key, "window_end": {"$lte": now}}, {"$set": {"count": 0, **window}}
+            ),
+            CounterUpdate(
+                {"_id": key}, {"$inc": {"count": amount}, "$setOnInsert": window}, upsert=True
+            ),
+        ]
+    collection = _counters()
+    for _ in range(INCREMENT_ATTEMPTS):
+        try:
+            _bulk_update(collection, operations)
+            return
+        except BulkWriteError as error:
+            failure = error.details["writeErrors"][0]
+            if failure["code"] != DUPLICATE_KEY_ERROR:
+                raise
+            # Another process created that counter first; the operations before it are done.
+            operations = operations[failure["index"] :]
+    raise CounterContentionError(increments[0][0])
+
+
+class CounterUpdate(NamedTuple):
+    """One update_one of a bulk write."""
+
+    criteria: dict[str, Any]
+    change: dict[str, Any]
+    upsert: bool = False
+
+
+def _bulk_update(collection: Collection, updates: list[CounterUpdate]) -> None:
+    """Apply updates in order in one round trip (one by one on mongomock: its bulk API is stale)."""
+    if not type(collection).__module__.startswith("mongomock"):
+        collection.bulk_write([UpdateOne(*update) for update in updates], ordered=True)
+        return
+    for index, update in enumerate(updates):
+        try:
+            collection.update_one(update.criteria, update.change, upsert=update.upsert)
+        except DuplicateKeyError as error:
+            # What an ordered bulk write reports: where it stopped, everything before it done.
+            raise BulkWriteError({"writeErrors": [{"index": index, "code": error.code}]}) from None
 
 
 def _start_window(
@@ -323,6 +442,7 @@ class RateLimitState:
     trusted_proxies: tuple[IPNetwork, ...]
     limiter: Limiter | None = None
     limits: dict[str, str] = field(default_factory=dict)
+    rate_items: dict[str, list[RateLimitItem]] = field(default_factory=dict)
     guarded_views: dict[View, View] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     expiry_index_ready: bool = False
@@ -360,6 +480,8 @@ def init_rate_limits(app: Flask) -> None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         return
     state.limits = read_limits(app.config)
+    state.rate_items = {setting: parse_many(rate) for setting, rate in state.limits.items() if rate}
+    app.teardown_request(write_deferred_increments)
     state.limiter = Limiter(
         _address_key,
         strategy="fixed-window",
@@ -421,10 +543,53 @@ def _apply_rules(state: RateLimitState, view: View, rules: tuple[LimitRule, ...]
             key_func=lambda key=rule.key: key() or "",
             # No key (e.g. a login body without a string email): nothing to count for this rule.
             exempt_when=lambda key=rule.key: key() is None,
-            deduct_when=rule.counts,
+            deduct_when=None if rule.counts is None else _deduct_after_response(rule.counts),
             scope=rule.scope,
         )(guarded)
     return guarded
+
+
+def _deduct_after_response(counts: Callable[[Response], bool]) -> Callable[[Response], bool]:
+    """Wrap a rule's deduct_when so that the increments it allows wait for the request's end."""
+
+    def deduct_when(response: Response) -> bool:
+        if not counts(response):
+            return False
+        # Flask-Limiter increments right after this answer; queue those increments (one write).
+        counters = _request_counters()
+        if counters is not None:
+            counters.deferring = True
+        return True
+
+    return deduct_when
+
+
+def write_deferred_increments(_error: BaseException | None = None) -> None:
+    """Write the increments this request queued, in one bulk write (a teardown function)."""
+    counters = _request_counters(create=False)
+    if counters is None or not counters.increments:
+        return
+    increments, counters.increments = counters.increments, []
+    _fail_open(None, functools.partial(_increment_many, increments))
+
+
+def _read_counters_ahead(state: RateLimitState, rules: tuple[LimitRule, ...]) -> None:
+    """Read in one query every counter the rules' limits will test for this request.
+
+    Only rules that count some responses are tested before the view (the others increment at
+    once). The keys are the ones Flask-Limiter builds (a non-shared limit is scoped by
+    endpoint); a key it builds otherwise is simply read on its own: this only saves round trips.
+    """
+    keys = []
+    for rule in rules:
+        tested = rule.counts is not None and rule.setting in state.rate_items
+        identity = rule.key() if tested else None
+        if identity is None:
+            continue
+        scope = f"{request.endpoint}:{rule.scope}"
+        keys += [item.key_for(identity, scope) for item in state.rate_items[rule.setting]]
+    if keys:
+        _fail_open(None, functools.partial(_read_ahead, keys))
 
 
 def _limited_by(rules: tuple[LimitRule, ...]) -> Callable[[View], View]:
@@ -433,6 +598,9 @@ def _limited_by(rules: tuple[LimitRule, ...]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def limited(*args: Any, **kwargs: Any) -> Any:
+            state = _state()
+            if state is not None and state.limiter is not None:
+                _read_counters_ahead(state, rules)
             return _guarded(view, rules)(*args, **kwargs)
 
         return limited

@@ -6,18 +6,24 @@ interleaved. Failed logins (wrong password, unknown email, disabled account) are
 rounds each within the rate limits: their cost must match a successful login's, so that response
 time does not tell which emails have accounts.
 
-Run it alone with `python bench/login_timing.py` (or `python -m bench.login_timing`).
+Two reference requests are timed in the same rounds, to tell where a login's time beyond the
+verification goes: GET /health (HTTP, gunicorn and Flask, no database) and GET /ready (the same
+plus one database round trip, a ping). A successful login makes three round trips: its rate-limit
+counters, the user, and the new session (one bulk write).
+
+Run it alone with `python bench/login_timing.py [--rounds N]` (or `python -m bench.login_timing`).
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +46,8 @@ class LoginFigures:
     verification_ms: float
     logins_ms: dict[str, float]
     scheme: str
+    # Reference requests on the same server, not logins: what HTTP and a round trip cost.
+    references_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -90,6 +98,17 @@ def measure(rounds: int = ROUNDS) -> LoginFigures:
 
             return attempt
 
+        def reference(path: str) -> Callable[[], None]:
+            def request() -> None:
+                if client.get(path).status != 200:
+                    raise BenchError(f"GET {path} did not answer 200")
+
+            return request
+
+        references = {
+            "GET /health (HTTP and Flask, no database)": reference("/health"),
+            "GET /ready (the same and one round trip)": reference("/ready"),
+        }
         outcomes = {
             "login, right password": (login("ada@example.com", PASSWORD, 200), rounds),
             "login, wrong password": (
@@ -108,26 +127,34 @@ def measure(rounds: int = ROUNDS) -> LoginFigures:
         verify_password(stored, PASSWORD)  # warm-up
         verify: list[float] = []
         samples: dict[str, list[float]] = {name: [] for name in outcomes}
+        reference_samples: dict[str, list[float]] = {name: [] for name in references}
         for index in range(rounds):
             verify.append(timed(lambda: verify_password(stored, PASSWORD)))
             for name, (action, count) in outcomes.items():
                 if index < count:
                     samples[name].append(timed(action))
+            for name, action in references.items():
+                reference_samples[name].append(timed(action))
     return LoginFigures(
         verification_ms=statistics.median(verify) * 1000,
         logins_ms={name: statistics.median(values) * 1000 for name, values in samples.items()},
         scheme=describe_scheme(stored),
+        references_ms={
+            name: statistics.median(values) * 1000 for name, values in reference_samples.items()
+        },
     )
 
 
 def main() -> None:
     """Measure each login outcome and print a table."""
-    figures = measure()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="successful logins timed")
+    figures = measure(parser.parse_args().rounds)
     print(f"hashing: {figures.scheme}")
-    print(f"{'case':40} {'median ms':>10} {'x floor':>8}")
-    print(f"{'one verification (floor)':40} {figures.verification_ms:10.1f} {1:8.2f}")
-    for name, value in figures.logins_ms.items():
-        print(f"{name:40} {value:10.1f} {value / figures.verification_ms:8.2f}")
+    print(f"{'case':42} {'median ms':>10} {'x floor':>8}")
+    print(f"{'one verification (floor)':42} {figures.verification_ms:10.1f} {1:8.2f}")
+    for name, value in {**figures.logins_ms, **figures.references_ms}.items():
+        print(f"{name:42} {value:10.1f} {value / figures.verification_ms:8.2f}")
 
 
 if __name__ == "__main__":

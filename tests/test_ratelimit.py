@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
+from pymongo import MongoClient, monitoring
 
 import database
 from app import create_app
@@ -210,6 +211,76 @@ def test_correct_password_works_again_after_the_window(make_app):
 
     assert response.status_code == 200, response.json
     assert response.json["message"] == "Successfully fetched auth token"
+
+
+def test_a_failure_after_the_window_ended_counts_in_a_new_window(make_app):
+    app = limited_app(make_app, RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    client = app.test_client()
+    assert_login_failed(fail_login(client))
+    assert_login_failed(fail_login(client))
+    with app.app_context():
+        # The minute is over: move every window's end into the past rather than wait for it.
+        database.get_db().rate_limits.update_many({}, {"$set": {"window_end": time.time() - 1}})
+
+    responses = [fail_login(client) for _ in range(3)]
+
+    assert_login_failed(responses[0])
+    assert_login_failed(responses[1])
+    assert_too_many_requests(responses[2], 60)
+    account = [counter for counter in stored_counters(app) if ":account/" in counter["_id"]]
+    assert [counter["count"] for counter in account] == [2]
+    assert account[0]["window_end"] > time.time()
+
+
+class CommandLog(monitoring.CommandListener):
+    """The commands a client sent: (command name, collection)."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        """Record a command as it is sent."""
+        self.commands.append((event.command_name, event.command.get(event.command_name)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Nothing to record."""
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Nothing to record."""
+
+    def on(self, collection: str) -> list[str]:
+        """Return the names of the commands sent to one collection."""
+        return [name for name, target in self.commands if target == collection]
+
+
+@pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+def test_a_login_reads_its_four_counters_at_once_and_writes_them_at_once(make_app):
+    log = CommandLog()
+    app = limited_app(
+        make_app,
+        MONGO_CLIENT_CLASS=lambda *args, **options: MongoClient(
+            *args, event_listeners=[log], **options
+        ),
+        RATELIMIT_LOGIN_PER_ACCOUNT="5 per minute;20 per hour",
+        RATELIMIT_LOGIN_PER_ADDRESS="20 per minute;200 per hour",
+    )
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    log.commands.clear()
+
+    success = client.post("/users/login", json={"email": "ada@example.com", "password": PASSWORD})
+    after_success = log.on("rate_limits")
+    failures = [fail_login(client) for _ in range(2)]
+
+    assert success.status_code == 200, success.json
+    assert success.json["message"] == "Successfully fetched auth token"
+    for failure in failures:
+        assert_login_failed(failure)
+    # One read before each login; one write after each failure (its four counters together).
+    assert after_success == ["find"]
+    assert log.on("rate_limits") == ["find", "find", "update", "find", "update"]
+    logins = [counter for counter in stored_counters(app) if "users.login:" in counter["_id"]]
+    assert [counter["count"] for counter in logins] == [2, 2, 2, 2]
 
 
 @pytest.mark.parametrize(
