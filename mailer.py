@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import smtplib
 import ssl
@@ -40,7 +41,11 @@ def send(message: EmailMessage) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = folder / f"{stamp}-{secrets.token_hex(4)}.eml"
-        path.write_bytes(bytes(message))
+        # Written under a name no reader globs for, then renamed: whoever watches the folder
+        # for *.eml (tests, the README's one-liner) never reads half a message.
+        temporary = folder / f".{path.name}.tmp"
+        temporary.write_bytes(bytes(message))
+        os.replace(temporary, path)
         logger.info("no SMTP_HOST: email %r written to %s", message["Subject"], path)
         return
     with smtplib.SMTP(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 import threading
 import time
@@ -17,6 +18,7 @@ import pyotp
 import pytest
 from aiosmtpd.controller import Controller
 
+import mailer
 from embedded_server import free_port
 from tests.conftest import PASSWORD, sign_up
 
@@ -370,6 +372,26 @@ def test_without_smtp_the_message_is_written_to_the_instance_mail_folder(app, cl
     message = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
     assert message["To"] == "ada@example.com"
     assert token_in(message)
+
+
+def test_a_message_file_appears_whole_under_its_eml_name(app, monkeypatch):
+    renamed: list[tuple[str, str, bytes]] = []
+    real_replace = os.replace
+
+    def recording_replace(source: Any, target: Any) -> None:
+        renamed.append((Path(source).name, Path(target).name, Path(source).read_bytes()))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    with app.app_context():
+        mailer.send(mailer.build_message("ada@example.com", "Hello", "Body text"))
+
+    folder = Path(app.config["INSTANCE_PATH"]) / "mail"
+    ((source, target, content),) = renamed
+    assert not source.endswith(".eml") and target.endswith(".eml")
+    assert [path.name for path in folder.iterdir()] == [target]
+    assert (folder / target).read_bytes() == content
+    assert b"Body text" in content
 
 
 @pytest.mark.parametrize("body", [{}, {"email": "not-an-email"}, {"email": ["a@b.cd"]}])
