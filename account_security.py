@@ -8,10 +8,12 @@ from flask import Blueprint, Response, current_app, request
 
 import mailer
 from auth_middleware import token_required
-from models import EmailTokens, Sessions, User
+from email_tokens import EmailTokens
+from models import User
 from ratelimit import limit_email, limit_password_check
 from request_body import json_body
 from responses import ApiError, success_response
+from session_store import Sessions
 from two_factor import (
     decrypt_secret,
     encrypt_secret,

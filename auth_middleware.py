@@ -22,6 +22,7 @@ from flask import current_app, g, request
 import models
 from ratelimit import client_address
 from responses import ApiError
+from session_store import Sessions
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "sid"]
@@ -126,7 +127,7 @@ def open_session(user_id: str, known_sessions: dict[str, Any] | None = None) -> 
         **client_details(),
     }
     session["refresh_hash"] = hash_refresh_token(refresh_token_for(session))
-    models.Sessions().open(session, known_sessions)
+    Sessions().open(session, known_sessions)
     return issue_tokens(session)
 
 
@@ -138,7 +139,7 @@ def refresh_session(token: Any) -> dict[str, Any]:
     match = REFRESH_TOKEN_PATTERN.fullmatch(token) if isinstance(token, str) else None
     if match is None:
         raise _invalid_refresh()
-    sessions = models.Sessions()
+    sessions = Sessions()
     session = sessions.get(match[1])
     generation = int(match[2])
     if session is None or not _mac_matches(session, generation, match[3]):
@@ -170,9 +171,7 @@ def _session_is_live(session: dict[str, Any]) -> bool:
     return models.User().get_for_session(session["user_id"], str(session["_id"])) is not None
 
 
-def _rotate(
-    sessions: models.Sessions, session: dict[str, Any], token: str
-) -> dict[str, Any] | None:
+def _rotate(sessions: Sessions, session: dict[str, Any], token: str) -> dict[str, Any] | None:
     """Advance the session one generation if this token is its current one and nobody beat us."""
     if not hmac.compare_digest(session["refresh_hash"], hash_refresh_token(token)):
         return None

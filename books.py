@@ -15,12 +15,12 @@ from werkzeug.datastructures import FileStorage
 from auth_middleware import token_required
 from cover_storage import cover_store
 from database import get_db
+from idempotency import IdempotencyKeys
 from models import (
     BookQuery,
     Books,
     ConcurrentUpdateError,
     DuplicateError,
-    IdempotencyKeys,
     PreconditionFailedError,
 )
 from responses import ApiError, success_response

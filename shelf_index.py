@@ -23,14 +23,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from bulk_writes import BatchUpdate, update_many_in_one_trip
 from validate import search_words
 
 logger = logging.getLogger(__name__)
@@ -128,10 +129,10 @@ def _count(db: Database, user_id: str, category: str, change: int) -> None:
 
 def _add_entries(terms: Collection, user_id: str, entry: str, words: Iterable[str]) -> None:
     """Push an entry into a bucket with room for each word (a new bucket when all are full)."""
-    _write(
+    update_many_in_one_trip(
         terms,
         [
-            Update(
+            BatchUpdate(
                 {
                     "user_id": {"$eq": user_id},
                     "term": {"$eq": word},
@@ -142,42 +143,22 @@ def _add_entries(terms: Collection, user_id: str, entry: str, words: Iterable[st
             )
             for word in sorted(words)
         ],
+        ordered=False,
     )
 
 
 def _remove_entries(terms: Collection, user_id: str, entry: str, words: Iterable[str]) -> None:
     """Pull an entry from the bucket of each word that holds it."""
-    _write(
+    update_many_in_one_trip(
         terms,
         [
-            Update(
+            BatchUpdate(
                 # A bare value, not $eq: array containment, which every server agrees on.
                 {"user_id": {"$eq": user_id}, "term": {"$eq": word}, "entries": entry},
                 {"$pull": {"entries": entry}, "$inc": {"size": -1}},
             )
             for word in sorted(words)
         ],
-    )
-
-
-class Update(NamedTuple):
-    """One update_one of a batch."""
-
-    criteria: dict[str, Any]
-    change: dict[str, Any]
-    upsert: bool = False
-
-
-def _write(collection: Collection, updates: list[Update]) -> None:
-    """Send the updates in one round trip (one by one on mongomock, whose bulk API is stale)."""
-    if not updates:
-        return
-    if type(collection).__module__.startswith("mongomock"):
-        for update in updates:
-            collection.update_one(update.criteria, update.change, upsert=update.upsert)
-        return
-    collection.bulk_write(
-        [UpdateOne(update.criteria, update.change, upsert=update.upsert) for update in updates],
         ordered=False,
     )
 

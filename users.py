@@ -9,10 +9,11 @@ from flask import Blueprint, Response, current_app, g, request
 import mailer
 from account_security import public_base_url, send_verification_link
 from auth_middleware import open_session, refresh_session, token_required
-from models import DuplicateError, Sessions, User
+from models import DuplicateError, User
 from ratelimit import limit_login, limit_password_check, limit_refresh, limit_signup
 from request_body import json_body
 from responses import ApiError, success_response
+from session_store import Sessions
 from two_factor import verify_second_factor
 from validate import (
     normalise_email,

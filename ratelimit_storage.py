@@ -1,0 +1,292 @@
+"""Rate-limit counters in the app's database: the Flask-Limiter storage and its bulk writes.
+
+The counters live in the ``rate_limits`` collection of the database DATABASE_URL names, so every
+process and instance sharing it shares them. The storage speaks only plain ``$inc``/``$set``
+updates, which MongoDB, nx-27017 and mongomock all understand. If that database fails, the
+storage fails open with a logged warning and leaves it alone for a few seconds.
+
+Round trips: a limited request reads every counter its limits will test in one query before
+Flask-Limiter tests them one by one, and the increments of responses that count (failed logins,
+wrong passwords) are written together in one bulk write when the request ends.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, has_request_context, request
+from limits.storage import Storage
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+import database
+from bulk_writes import BatchUpdate, update_many_in_one_trip
+
+# The name these warnings had before the storage left ratelimit.py: log filters may rely on it.
+logger = logging.getLogger("ratelimit")
+
+T = TypeVar("T")
+
+STATE_KEY = "ratelimit_storage"
+COLLECTION = "rate_limits"
+STORAGE_SCHEME = "app-database"
+# Upserts that lose a race to another process retry; more than this means something is wrong.
+INCREMENT_ATTEMPTS = 5
+# After a storage failure, requests go unlimited (not waiting on the database) for this long.
+STORAGE_PAUSE_SECONDS = 5
+# Where a request keeps what it knows of its counters (WSGI environ: one per request).
+REQUEST_COUNTERS_KEY = "ratelimit.request_counters"
+DUPLICATE_KEY_ERROR = 11000
+
+
+@dataclass
+class StorageState:
+    """Per-app storage state: whether the clean-up index exists, and a pause after a failure."""
+
+    expiry_index_ready: bool = False
+    storage_paused_until: float = 0.0
+
+
+def init_storage(app: Flask) -> None:
+    """Give the app its counter-storage state (init_rate_limits calls this)."""
+    app.extensions[STATE_KEY] = StorageState()
+
+
+def _storage_state() -> StorageState | None:
+    """Return the current app's storage state, if init_storage ran."""
+    return current_app.extensions.get(STATE_KEY)
+
+
+# Counters ----------------------------------------------------------------------------------------
+
+
+class CounterContentionError(Exception):
+    """A counter kept changing under an increment (only with absurd contention)."""
+
+
+@dataclass
+class RequestCounters:
+    """One request's counters: those read ahead, and increments to write when it ends."""
+
+    # Counter key -> its live counter, or None: no live window when read.
+    read: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # Set once Flask-Limiter starts deducting after the response: its increments then wait.
+    deferring: bool = False
+    increments: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def request_counters(create: bool = True) -> RequestCounters | None:
+    """Return the current request's counters (made on first use), or None outside a request."""
+    if not has_request_context():
+        return None
+    if not create:
+        return request.environ.get(REQUEST_COUNTERS_KEY)
+    return request.environ.setdefault(REQUEST_COUNTERS_KEY, RequestCounters())
+
+
+class DatabaseStorage(Storage):
+    """Fixed-window counters in the current app's database: {_id: key, count, window_end}."""
+
+    STORAGE_SCHEME = [STORAGE_SCHEME]
+
+    @property
+    def base_exceptions(self) -> tuple[type[Exception], ...]:
+        """Errors that mean the storage, not the caller, failed."""
+        return (PyMongoError, CounterContentionError)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add amount to the key's live window, starting a new window if it has none.
+
+        A deduction made after the response (see ratelimit._deduct_after_response) is only
+        queued and answers 0: Flask-Limiter ignores the count there, and the queue is written
+        at teardown (write_deferred_increments).
+        """
+        counters = request_counters()
+        if counters is not None:
+            counters.read.pop(key, None)
+            if counters.deferring:
+                counters.increments.append((key, expiry, amount))
+                return 0
+        return fail_open(0, functools.partial(_increment, key, expiry, amount))
+
+    def get(self, key: str) -> int:
+        """Return the key's count in its live window (0 if none)."""
+        counter = fail_open(None, functools.partial(_live_counter, key))
+        return int(counter["count"]) if counter else 0
+
+    def get_expiry(self, key: str) -> float:
+        """Return when the key's live window ends (now if none), in epoch seconds."""
+        counter = fail_open(None, functools.partial(_live_counter, key))
+        return float(counter["window_end"]) if counter else time.time()
+
+    def check(self) -> bool:
+        """Tell whether the database answers."""
+        try:
+            database.get_db().command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        """Delete every counter; return how many there were."""
+        counters = request_counters()
+        if counters is not None:
+            counters.read.clear()
+        return _counters().delete_many({}).deleted_count
+
+    def clear(self, key: str) -> None:
+        """Delete one key's counter."""
+        counters = request_counters()
+        if counters is not None:
+            counters.read.pop(key, None)
+        _counters().delete_one({"_id": key})
+
+
+def fail_open(fallback: T, operation: Callable[[], T]) -> T:
+    """Run a counter operation; if the database fails, log it and answer as if nothing counted."""
+    state = _storage_state()
+    if state is not None and time.monotonic() < state.storage_paused_until:
+        return fallback
+    try:
+        return operation()
+    except (PyMongoError, CounterContentionError) as error:
+        # Fail open, and stop asking for a while: each attempt would wait for the DB timeout,
+        # and the route itself will answer 503 if it needs the database too.
+        if state is not None:
+            state.storage_paused_until = time.monotonic() + STORAGE_PAUSE_SECONDS
+        logger.warning(
+            "rate-limit storage failed (%s): requests are not limited for %s s",
+            type(error).__name__,
+            STORAGE_PAUSE_SECONDS,
+        )
+        return fallback
+
+
+def _counters() -> Collection:
+    """Return the counter collection, with its clean-up index created once per app."""
+    collection = database.get_db()[COLLECTION]
+    state = _storage_state()
+    if state is not None and not state.expiry_index_ready:
+        # Only housekeeping: every query checks window_end itself, whenever the TTL monitor runs.
+        collection.create_index("expire_at", expireAfterSeconds=0, name="rate_limits_expiry")
+        state.expiry_index_ready = True
+    return collection
+
+
+def _increment(key: str, expiry: int, amount: int) -> int:
+    """Add amount to the key's live counter, or start a window; return the new count."""
+    counters = _counters()
+    for _ in range(INCREMENT_ATTEMPTS):
+        now = time.time()
+        counter = counters.find_one_and_update(
+            {"_id": key, "window_end": {"$gt": now}},
+            {"$inc": {"count": amount}},
+            projection={"count": True},
+            return_document=ReturnDocument.AFTER,
+        )
+        if counter is not None:
+            return int(counter["count"])
+        if _start_window(counters, key, now, now + expiry, amount):
+            return amount
+    raise CounterContentionError(key)
+
+
+def _live_counter(key: str) -> dict[str, Any] | None:
+    """Return the key's counter if its window is still open (as read ahead, if it was)."""
+    counters = request_counters()
+    if counters is not None and key in counters.read:
+        counter = counters.read[key]
+        # A window that ended since the read ahead counts as none, as a new read would say.
+        return counter if counter is not None and counter["window_end"] > time.time() else None
+    return _counters().find_one(
+        {"_id": key, "window_end": {"$gt": time.time()}},
+        projection={"count": True, "window_end": True},
+    )
+
+
+def read_ahead(keys: list[str]) -> None:
+    """Read the live counters of keys in one query, for this request's tests to use."""
+    found = {
+        counter["_id"]: counter
+        for counter in _counters().find(
+            {"_id": {"$in": keys}, "window_end": {"$gt": time.time()}},
+            projection={"count": True, "window_end": True},
+        )
+    }
+    counters = request_counters()
+    if counters is not None:
+        counters.read.update({key: found.get(key) for key in keys})
+
+
+def increment_many(increments: list[tuple[str, int, int]]) -> None:
+    """Add to several counters in one ordered bulk write, restarting windows that have ended.
+
+    Per counter: an ended window restarts at zero, then an upsert adds the amount (creating the
+    counter with a new window if there is none). Other processes may interleave anywhere: every
+    increment lands in exactly one window.
+    """
+    now = time.time()
+    operations: list[BatchUpdate] = []
+    for key, expiry, amount in increments:
+        window = {
+            "window_end": now + expiry,
+            "expire_at": datetime.fromtimestamp(now + expiry, UTC),
+        }
+        operations += [
+            BatchUpdate(
+                {"_id": key, "window_end": {"$lte": now}}, {"$set": {"count": 0, **window}}
+            ),
+            BatchUpdate(
+                {"_id": key}, {"$inc": {"count": amount}, "$setOnInsert": window}, upsert=True
+            ),
+        ]
+    collection = _counters()
+    for _ in range(INCREMENT_ATTEMPTS):
+        try:
+            update_many_in_one_trip(collection, operations, ordered=True)
+            return
+        except BulkWriteError as error:
+            failure = error.details["writeErrors"][0]
+            if failure["code"] != DUPLICATE_KEY_ERROR:
+                raise
+            # Another process created that counter first; the operations before it are done.
+            operations = operations[failure["index"] :]
+    raise CounterContentionError(increments[0][0])
+
+
+def _start_window(
+    counters: Collection, key: str, now: float, window_end: float, amount: int
+) -> bool:
+    """Replace an expired counter or create one; False if another process got there first."""
+    try:
+        result = counters.update_one(
+            {"_id": key, "window_end": {"$lte": now}},
+            {
+                "$set": {
+                    "count": amount,
+                    "window_end": window_end,
+                    "expire_at": datetime.fromtimestamp(window_end, UTC),
+                }
+            },
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        # A live counter appeared since our $inc missed it: increment that one instead.
+        return False
+    return result.upserted_id is not None or result.matched_count == 1
+
+
+def write_deferred_increments(_error: BaseException | None = None) -> None:
+    """Write the increments this request queued, in one bulk write (a teardown function)."""
+    counters = request_counters(create=False)
+    if counters is None or not counters.increments:
+        return
+    increments, counters.increments = counters.increments, []
+    fail_open(None, functools.partial(increment_many, increments))
