@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -363,6 +364,8 @@ class Books:
             # A book the shelf's counts and search cannot see would be half-created: undo it,
             # so the client's retry (after the 503) starts from nothing.
             self.collection.delete_one({"_id": document["_id"]})
+            with contextlib.suppress(PyMongoError):
+                shelf_index.book_add_undone(self.collection.database, book)
             raise
         return book
 

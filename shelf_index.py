@@ -86,9 +86,14 @@ def entry_category(entry: str) -> str:
 
 
 def book_added(db: Database, book: dict[str, Any]) -> None:
-    """Count a new book on its shelf and index its words."""
-    _count(db, book["user_id"], book["category"], 1)
+    """Index a new book's words, then count it on its shelf (last, see book_add_undone)."""
     _add_entries(db.shelf_terms, book["user_id"], book_entry(book), book_terms(book))
+    _count(db, book["user_id"], book["category"], 1)
+
+
+def book_add_undone(db: Database, book: dict[str, Any]) -> None:
+    """Remove what a failed book_added may have written: some of its entries, never its count."""
+    _remove_entries(db.shelf_terms, book["user_id"], book_entry(book), book_terms(book))
 
 
 def book_removed(db: Database, book: dict[str, Any]) -> None:

@@ -168,9 +168,15 @@ def test_a_create_the_index_cannot_record_stores_nothing(
     def unreachable(*_arguments: Any) -> None:
         raise AutoReconnect("connection refused")
 
-    monkeypatch.setattr(shelf_index, "book_added", unreachable)
+    # The words are indexed, then counting the book fails: everything must be undone.
+    monkeypatch.setattr(shelf_index, "_count", unreachable)
 
-    form = {"title": "Dune", "category": "science", "cover_image": (image_bytes(), "c.jpg")}
+    form = {
+        "title": "Dune",
+        "description": "A desert planet",
+        "category": "science",
+        "cover_image": (image_bytes(), "c.jpg"),
+    }
     response = client.post("/books/", headers=auth_headers, data=form)
 
     assert response.status_code == 503
@@ -178,6 +184,8 @@ def test_a_create_the_index_cannot_record_stores_nothing(
     assert "Retry-After" in response.headers
     assert db.books.count_documents({}) == 0
     assert cover_files(app) == set()
+    assert [entry for bucket in db.shelf_terms.find({}) for entry in bucket["entries"]] == []
+    assert db.shelves.count_documents({}) == 0
 
 
 def forget_the_index(db: Any) -> None:
