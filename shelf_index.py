@@ -257,18 +257,35 @@ def rebuild(db: Database) -> int:
     """Recompute every shelf's counts and terms from the books; return how many books."""
     db.shelves.delete_many({})
     db.shelf_terms.delete_many({})
-    return index_books(db, db.books.find({}, dict.fromkeys(INDEXED_FIELDS, 1)))
+    indexed = index_books(db, db.books.find({}, dict.fromkeys(INDEXED_FIELDS, 1)))
+    db.migrations.update_one(
+        {"_id": MIGRATION_ID}, {"$set": {"state": "built", "built_at": now()}}, upsert=True
+    )
+    return indexed
 
 
 def ensure_built(db: Database) -> None:
     """Build the index once for a database whose books predate it (no-op when it exists)."""
-    if db.migrations.find_one({"_id": MIGRATION_ID}) is not None:
+    migration = db.migrations.find_one({"_id": MIGRATION_ID})
+    if migration is not None:
+        if migration.get("state") != "built":
+            # Another process is building it, or one died doing so: then only a rebuild mends it.
+            logger.warning(
+                "the shelf index is not built yet (started %s): if no process is building it, "
+                "run `flask books reindex`",
+                migration.get("started_at"),
+            )
         return
     try:
-        db.migrations.insert_one({"_id": MIGRATION_ID, "state": "building"})
+        db.migrations.insert_one({"_id": MIGRATION_ID, "state": "building", "started_at": now()})
     except DuplicateKeyError:
         return  # another process is building it
     if db.books.find_one({}, {"_id": 1}) is not None:
         logger.info("building the shelf index from the existing books")
         rebuild(db)
     db.migrations.update_one({"_id": MIGRATION_ID}, {"$set": {"state": "built"}})
+
+
+def now() -> datetime:
+    """Return the current time (UTC)."""
+    return datetime.now(UTC)

@@ -220,3 +220,20 @@ def test_flask_books_reindex_recounts_a_shelf_that_drifted(app, client, auth_hea
     assert result.output == "reindexed 2 books\n"
     assert client.get("/books/", headers=auth_headers).json["pagination"]["total"] == 2
     assert search(client, auth_headers, "atlas") == (["Atlas one", "Atlas two"], 2)
+
+
+def test_a_build_that_never_finished_is_reported_and_reindex_finishes_it(
+    make_app, client, auth_headers, db, caplog
+):
+    create(client, auth_headers, "Old map")
+    forget_the_index(db)
+    db.migrations.insert_one({"_id": shelf_index.MIGRATION_ID, "state": "building"})
+
+    restarted = make_app()
+
+    assert "run `flask books reindex`" in caplog.text
+    assert search(restarted.test_client(), auth_headers, "old") == ([], 0)
+    result = restarted.test_cli_runner().invoke(args=["books", "reindex"])
+    assert result.output == "reindexed 1 books\n"
+    assert db.migrations.find_one({"_id": shelf_index.MIGRATION_ID})["state"] == "built"
+    assert search(restarted.test_client(), auth_headers, "old") == (["Old map"], 1)
