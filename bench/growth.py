@@ -47,6 +47,7 @@ GROWING_WORD = "lantern"
 SEARCH_EVERY = 50
 QUERIES = {
     "20-book page": "/books/",
+    "20-book page by title": "/books/?sort=title",
     "filtered page (category)": "/books/?category=poetry",
     "single-book read": None,  # filled in with a book of the shelf
     f"search, 20 matches (q={FIXED_WORD})": f"/books/?q={FIXED_WORD}",
