@@ -203,6 +203,7 @@ def measure(sizes: tuple[int, ...] = SHELF_SIZES, others: int = OTHER_BOOKS) -> 
                             http.close()
                             wait_for_database(database_url)
                 figures.insert_rate = inserted / insert_seconds
+            http.close()
     return figures
 
 

@@ -79,12 +79,16 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(f"gunicorn exited at start-up; see {self.log}")
+            probe = Client(self.url, timeout=2)
             try:
-                if Client(self.url, timeout=2).get("/health").status == 200:
-                    self._wait_for_workers()
-                    return self
+                healthy = probe.get("/health").status == 200
             except OSError:
-                pass
+                healthy = False
+            finally:
+                probe.close()
+            if healthy:
+                self._wait_for_workers()
+                return self
             time.sleep(0.2)
         self.stop()
         raise BenchError(f"gunicorn did not answer within {START_TIMEOUT_SECONDS} s")
