@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import cover_files, image_bytes
+from tests.conftest import cover_files, image_bytes, real_server_only
 
 PRECONDITION_FAILED = {
     "message": "The book was changed since you read it",
@@ -101,6 +101,7 @@ def test_if_match_with_another_or_a_weak_tag_is_412(client, auth_headers, book, 
     assert stored(db) == before
 
 
+@real_server_only
 def test_concurrent_updates_with_one_etag_let_exactly_one_win(client, auth_headers, book, db):
     tag = client.get(f"/books/{book['_id']}", headers=auth_headers).headers["ETag"]
     statuses: list[int] = []
@@ -205,6 +206,7 @@ def test_a_malformed_key_is_400_and_creates_nothing(app, client, auth_headers, d
     assert cover_files(app) == set()
 
 
+@real_server_only
 def test_concurrent_retries_with_one_key_create_one_book(app, client, auth_headers, db):
     statuses: list[int] = []
 

@@ -12,7 +12,7 @@ from bson import ObjectId
 from flask.testing import FlaskClient
 
 from auth_middleware import key_id
-from tests.conftest import PASSWORD, TEST_SECRET_KEY, sign_up
+from tests.conftest import PASSWORD, TEST_SECRET_KEY, real_server_only, sign_up
 
 INVALID_TOKEN = {"message": "Invalid Authentication token!", "data": None, "error": "Unauthorized"}
 INVALID_REFRESH = {"message": "Invalid refresh token", "data": None, "error": "Unauthorized"}
@@ -124,6 +124,7 @@ def test_reuse_of_a_token_two_generations_old_revokes_the_session(client, sessio
     assert profile_status(client, third) == 401
 
 
+@real_server_only
 def test_concurrent_refreshes_of_one_token_give_one_family(client, session, db):
     results: list[Any] = []
 
