@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from database import get_db
-from models import as_utc, now
+from timestamps import as_utc, now
 
 
 class EmailTokens:

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from database import get_db
-from models import now
+from timestamps import now
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from bson import ObjectId
@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 import shelf_index
 from database import get_db, index_friendly
 from passwords import burn_verification, hash_password, needs_rehash, verify_password
+from timestamps import as_utc, now
 from validate import search_words
 
 logger = logging.getLogger(__name__)
@@ -110,20 +111,6 @@ def to_public(document: dict[str, Any] | None, fields: tuple[str, ...]) -> dict[
     if "active" in public:
         public["active"] = bool(public["active"])
     return public
-
-
-def as_utc(moment: datetime | str) -> datetime:
-    """Return an aware UTC datetime from a stored date (naive UTC, or text from nx-27017)."""
-    if isinstance(moment, str):
-        # nx-27017 gives back a date written by $set as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC).
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def now() -> datetime:
-    """Return the current time at the millisecond precision BSON stores."""
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 class LoginMatch(NamedTuple):

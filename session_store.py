@@ -9,7 +9,8 @@ from pymongo import InsertOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import InvalidOperation
 
 from database import get_db
-from models import as_utc, now, parse_object_id, to_public
+from models import parse_object_id, to_public
+from timestamps import as_utc, now
 
 SESSION_FIELDS = ("_id", "created_at", "last_used_at", "expires_at", "ip", "user_agent")
 

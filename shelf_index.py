@@ -22,7 +22,6 @@ import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -32,6 +31,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from bulk_writes import BatchUpdate, update_many_in_one_trip
+from timestamps import as_utc, now
 from validate import search_words
 
 logger = logging.getLogger(__name__)
@@ -63,12 +63,7 @@ def book_terms(book: dict[str, Any]) -> set[str]:
 
 def book_entry(book: dict[str, Any]) -> str:
     """Return a book's entry in the term buckets: creation time, id and category."""
-    created_at = book["created_at"]
-    if isinstance(created_at, str):
-        created_at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    milliseconds = round(created_at.timestamp() * 1000)
+    milliseconds = round(as_utc(book["created_at"]).timestamp() * 1000)
     return f"{milliseconds:013d}|{book['_id']}|{book['category']}"
 
 
@@ -284,8 +279,3 @@ def ensure_built(db: Database) -> None:
         logger.info("building the shelf index from the existing books")
         rebuild(db)
     db.migrations.update_one({"_id": MIGRATION_ID}, {"$set": {"state": "built"}})
-
-
-def now() -> datetime:
-    """Return the current time (UTC)."""
-    return datetime.now(UTC)

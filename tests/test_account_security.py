@@ -62,15 +62,20 @@ def mailbox() -> Iterator[Mailbox]:
     controller.stop()
 
 
+def smtp_settings(mailbox: Any) -> dict[str, Any]:
+    """Return the settings that send an app's mail to the test SMTP server."""
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": mailbox.port,
+        "SMTP_STARTTLS": False,
+        "PUBLIC_URL": "https://books.example.com",
+    }
+
+
 @pytest.fixture
 def smtp_app(make_app, mailbox):
     """Return an app that sends its mail to the test SMTP server."""
-    return make_app(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=mailbox.port,
-        SMTP_STARTTLS=False,
-        PUBLIC_URL="https://books.example.com",
-    )
+    return make_app(**smtp_settings(mailbox))
 
 
 def body_of(message: email.message.EmailMessage) -> str:
@@ -408,13 +413,7 @@ def test_forgot_with_a_bad_email_is_400(client, body):
 @pytest.fixture
 def verifying_app(make_app, mailbox):
     """Return an app that requires email verification and mails through the test server."""
-    return make_app(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=mailbox.port,
-        SMTP_STARTTLS=False,
-        PUBLIC_URL="https://books.example.com",
-        REQUIRE_EMAIL_VERIFICATION=True,
-    )
+    return make_app(**smtp_settings(mailbox), REQUIRE_EMAIL_VERIFICATION=True)
 
 
 def test_with_verification_required_login_waits_for_the_welcome_link(verifying_app, mailbox):
