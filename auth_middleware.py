@@ -112,8 +112,14 @@ def client_details() -> dict[str, str]:
     return {"ip": client_address(), "user_agent": user_agent}
 
 
-def open_session(user_id: str, known_sessions: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Open a session for a user who just proved their password; return its tokens."""
+def open_session(
+    user_id: str, known_sessions: dict[str, Any] | None = None, password_hash: str | None = None
+) -> dict[str, Any] | None:
+    """Open a session for a user who just proved their password; return its tokens.
+
+    With password_hash (the hash the password was checked against), None if the password
+    changed since: a login racing a password change must not keep a session.
+    """
     now = models.now()
     session = {
         "_id": ObjectId(),
@@ -127,7 +133,8 @@ def open_session(user_id: str, known_sessions: dict[str, Any] | None = None) -> 
         **client_details(),
     }
     session["refresh_hash"] = hash_refresh_token(refresh_token_for(session))
-    Sessions().open(session, known_sessions)
+    if not Sessions().open(session, known_sessions, password_hash):
+        return None
     return issue_tokens(session)
 
 
@@ -151,7 +158,7 @@ def refresh_session(token: Any) -> dict[str, Any]:
         if rotated is not None:
             return issue_tokens(rotated)
         session = sessions.get(session["_id"]) or session
-    if _is_retry_within_grace(session, generation):
+    if _is_retry_within_grace(sessions, session, generation):
         return issue_tokens(session)
     # An old refresh token came back: it was stolen or leaked. End the whole session.
     sessions.revoke(session["user_id"], {str(session["_id"])})
@@ -180,7 +187,6 @@ def _rotate(sessions: Sessions, session: dict[str, Any], token: str) -> dict[str
     changes = {
         "refresh_hash": hash_refresh_token(refresh_token_for(following)),
         "issued_at": now,
-        "rotated_at": now,
         "last_used_at": now,
         "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
         **client_details(),
@@ -188,13 +194,12 @@ def _rotate(sessions: Sessions, session: dict[str, Any], token: str) -> dict[str
     return sessions.rotate(session["_id"], session["generation"], changes)
 
 
-def _is_retry_within_grace(session: dict[str, Any], generation: int) -> bool:
+def _is_retry_within_grace(sessions: Sessions, session: dict[str, Any], generation: int) -> bool:
     """Tell whether a token one generation old came back within the retry grace window."""
-    rotated_at = session.get("rotated_at")
-    if generation != session["generation"] - 1 or rotated_at is None:
+    if generation != session["generation"] - 1 or session.get("rotated_at") is None:
         return False
-    grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
-    return models.now() - models.as_utc(rotated_at) <= grace
+    delay = sessions.retry_delay(session["_id"], session["generation"])
+    return delay is not None and delay <= current_app.config["REFRESH_GRACE_SECONDS"]
 
 
 def _invalid_refresh() -> ApiError:
@@ -218,9 +223,9 @@ class VerifiedToken(NamedTuple):
     valid_from: int
     expires: int
 
-    def is_valid_at(self, moment: float) -> bool:
-        """Apply PyJWT's time checks, with no leeway: from iat and nbf, until before exp."""
-        return self.valid_from <= moment < self.expires
+    def is_valid_at(self, moment: float, leeway: float) -> bool:
+        """Apply PyJWT's time checks (from iat and nbf, until before exp), give or take leeway."""
+        return self.valid_from - leeway <= moment < self.expires + leeway
 
 
 class VerifiedTokenCache:
@@ -303,14 +308,15 @@ def decode_access_token(token: str) -> dict[str, Any]:
     """
     cache = token_cache()
     now = clock()
+    leeway = current_app.config["TOKEN_LEEWAY_SECONDS"]
     cached = cache.get(token)
     if cached is not None:
-        if cached.is_valid_at(now) and _still_verifies(cached.key):
+        if cached.is_valid_at(now, leeway) and _still_verifies(cached.key):
             return dict(cached.claims)
         cache.discard(token)
     verified = verify_access_token(token)
     # PyJWT read the clock itself; checking clock() too puts fresh and cached answers on one clock.
-    if not verified.is_valid_at(now):
+    if not verified.is_valid_at(now, leeway):
         raise unauthorized(INVALID_TOKEN, token_sent=True)
     cache.put(token, verified)
     return dict(verified.claims)
@@ -330,7 +336,13 @@ def verify_access_token(token: str) -> VerifiedToken:
         if key is None or FORBIDDEN_HEADERS & header.keys():
             raise jwt.InvalidTokenError("unknown key or forbidden header")
         claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={"require": REQUIRED_CLAIMS},
+            # Instances' clocks differ by a little even with NTP: a token minted a moment
+            # "in the future" by another instance, or at its very end, is still good.
+            leeway=current_app.config["TOKEN_LEEWAY_SECONDS"],
         )
     except jwt.InvalidTokenError:
         raise unauthorized(INVALID_TOKEN, token_sent=True) from None

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_TTL": 15 * 60,
     "REFRESH_TOKEN_TTL": 30 * 24 * 60 * 60,
     "REFRESH_GRACE_SECONDS": 30,
+    "TOKEN_LEEWAY_SECONDS": 5,
     "PREVIOUS_SECRET_KEYS": "",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;20 per hour",
@@ -99,9 +100,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings = {**DEFAULTS, **read_environment(), **(overrides or {})}
     for name in INTEGER_SETTINGS:
         settings[name] = _whole_number(name, settings[name], minimum=1)
-    settings["REFRESH_GRACE_SECONDS"] = _whole_number(
-        "REFRESH_GRACE_SECONDS", settings["REFRESH_GRACE_SECONDS"], minimum=0
-    )
+    for name in ("REFRESH_GRACE_SECONDS", "TOKEN_LEEWAY_SECONDS"):
+        settings[name] = _whole_number(name, settings[name], minimum=0)
     for name in BOOLEAN_SETTINGS:
         settings[name] = _boolean(settings[name])
     if settings["WEB_CONCURRENCY"] is not None:

@@ -119,6 +119,8 @@ class LoginMatch(NamedTuple):
     user: dict[str, Any]
     security: dict[str, Any]
     sessions: dict[str, Any]
+    # The password hash this login was checked against: its session opens only while it holds.
+    password_hash: str
 
 
 class User:
@@ -272,14 +274,21 @@ class User:
             return None
         if not verify_password(document["password_hash"], password):
             return None
-        if needs_rehash(document["password_hash"]):
-            self.collection.update_one(
-                {"_id": document["_id"]}, {"$set": {"password_hash": hash_password(password)}}
+        password_hash = document["password_hash"]
+        if needs_rehash(password_hash):
+            rehashed = hash_password(password)
+            # Only over the hash just verified: a password changed meanwhile stays changed.
+            result = self.collection.update_one(
+                {"_id": document["_id"], "password_hash": password_hash},
+                {"$set": {"password_hash": rehashed}},
             )
+            if result.modified_count == 1:
+                password_hash = rehashed
         return LoginMatch(
             to_public(document, USER_FIELDS),
             {field: document[field] for field in SECURITY_FIELDS if field in document},
             document.get("sessions") or {},
+            password_hash,
         )
 
     def update(self, user_id: Any, name: str) -> dict[str, Any] | None:

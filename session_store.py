@@ -28,11 +28,18 @@ class Sessions:
         self.collection = db.sessions
         self.users = db.users
 
-    def open(self, session: dict[str, Any], known_sessions: dict[str, Any] | None = None) -> None:
+    def open(
+        self,
+        session: dict[str, Any],
+        known_sessions: dict[str, Any] | None = None,
+        password_hash: str | None = None,
+    ) -> bool:
         """Store a new session and mark it open on its user; expired entries are dropped.
 
         known_sessions is the user's session map if the caller has just read it (login has):
         an expired entry stays expired, so a map a moment old finds the same stale ones.
+        With password_hash, the session opens only if the user's password is still that one:
+        a login that checked a password changed since gets no session (False).
         """
         user_id = parse_object_id(session["user_id"])
         if known_sessions is None:
@@ -47,30 +54,38 @@ class Sessions:
         update: dict[str, Any] = {"$set": {f"sessions.{session['_id']}": _epoch(session)}}
         if stale:
             update["$unset"] = stale
-        self._insert_then_update_user({**session, "revoked": False}, user_id, update)
+        criteria: dict[str, Any] = {"_id": user_id}
+        if password_hash is not None:
+            criteria["password_hash"] = password_hash
+        opened = self._insert_then_update_user({**session, "revoked": False}, criteria, update)
+        if not opened:
+            # Never on the user's map, so no token of it ever worked; marked for the record.
+            self.collection.update_one(
+                {"_id": session["_id"]}, {"$set": {"revoked": True, "revoked_at": now()}}
+            )
+        return opened
 
     def _insert_then_update_user(
-        self, document: dict[str, Any], user_id: ObjectId | None, update: dict[str, Any]
-    ) -> None:
+        self, document: dict[str, Any], criteria: dict[str, Any], update: dict[str, Any]
+    ) -> bool:
         """Insert a session, then update its user: in one round trip where the server can.
 
         MongoDB 8.0 and nx-27017 take both writes in one client-level bulk write, in order;
-        older servers and mongomock get them one after the other.
+        older servers get them one after the other. Return whether the user matched.
         """
         client = self.collection.database.client
         if isinstance(client, MongoClient):
             writes = [
                 InsertOne(document, namespace=self.collection.full_name),
-                UpdateOne({"_id": user_id}, update, namespace=self.users.full_name),
+                UpdateOne(criteria, update, namespace=self.users.full_name),
             ]
             try:
-                client.bulk_write(writes, ordered=True)
-                return
+                return client.bulk_write(writes, ordered=True).matched_count == 1
             except InvalidOperation:
                 # Raised before anything is sent: the server predates MongoDB 8.0.
                 pass
         self.collection.insert_one(document)
-        self.users.update_one({"_id": user_id}, update)
+        return self.users.update_one(criteria, update).matched_count == 1
 
     def get(self, session_id: Any) -> dict[str, Any] | None:
         """Return a session's stored fields (refresh hash included), or None."""
@@ -83,7 +98,11 @@ class Sessions:
         """Move a live session from generation to generation + 1, if nobody did it first."""
         session = self.collection.find_one_and_update(
             {"_id": session_id, "generation": generation, "revoked": False},
-            {"$set": {**changes, "generation": generation + 1}},
+            # The database's clock, not this instance's: see retry_delay.
+            {
+                "$set": {**changes, "generation": generation + 1},
+                "$currentDate": {"rotated_at": True},
+            },
             return_document=ReturnDocument.AFTER,
         )
         if session is not None:
@@ -92,6 +111,23 @@ class Sessions:
                 {"$set": {f"sessions.{session_id}": _epoch(session)}},
             )
         return session
+
+    def retry_delay(self, session_id: ObjectId, generation: int) -> float | None:
+        """Return the seconds since the session moved to generation, by the database's clock.
+
+        Both times come from the one database clock ($currentDate), so a retried refresh is
+        judged the same way on every instance, however far their own clocks drift. None if the
+        session is no longer at that generation or was never rotated.
+        """
+        stamped = self.collection.find_one_and_update(
+            {"_id": session_id, "generation": generation, "revoked": False},
+            {"$currentDate": {"retried_at": True}},
+            projection={"rotated_at": 1, "retried_at": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if stamped is None or stamped.get("rotated_at") is None:
+            return None
+        return (as_utc(stamped["retried_at"]) - as_utc(stamped["rotated_at"])).total_seconds()
 
     def list_open(self, user_id: str, open_ids: set[str]) -> list[dict[str, Any]]:
         """Return the user's open sessions, newest first."""

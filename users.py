@@ -71,7 +71,15 @@ def login() -> Response:
     user = match.user
     # The security state and session map come from login's own read: no second user lookup.
     check_second_steps(user["_id"], match.security, data.get("otp"))
-    tokens = open_session(user["_id"], match.sessions)
+    tokens = open_session(user["_id"], match.sessions, match.password_hash)
+    if tokens is None:
+        # The password changed between its check and the session's write: it was the old one.
+        raise ApiError(
+            401,
+            "Error fetching auth token!, invalid email or password",
+            "Unauthorized",
+            {"WWW-Authenticate": "Bearer"},
+        )
     return success_response("Successfully fetched auth token", {**user, **tokens})
 
 

@@ -11,7 +11,8 @@ import pytest
 from bson import ObjectId
 from flask.testing import FlaskClient
 
-from auth_middleware import key_id
+import models
+from auth_middleware import key_id, open_session
 from tests.conftest import PASSWORD, TEST_SECRET_KEY, real_server_only, sign_up
 
 INVALID_TOKEN = {"message": "Invalid Authentication token!", "data": None, "error": "Unauthorized"}
@@ -100,6 +101,21 @@ def test_a_retry_within_the_grace_window_gets_the_same_pair(client, session, db)
     assert retry.status_code == 200
     assert retry.json["data"] == first.json["data"]
     assert db.sessions.find_one({"revoked": False})["generation"] == 1
+
+
+def test_a_retry_is_judged_by_the_database_clock_not_the_instance_clock(
+    client, session, monkeypatch
+):
+    first = refresh(client, session["refresh_token"])
+    instance_clock = models.now
+    # This instance runs 40 s ahead of the one that rotated the session (and of the database).
+    monkeypatch.setattr(models, "now", lambda: instance_clock() + timedelta(seconds=40))
+
+    retry = refresh(client, session["refresh_token"])
+
+    assert retry.status_code == 200
+    assert retry.json["data"] == first.json["data"]
+    assert profile_status(client, first.json["data"]) == 200
 
 
 def test_reuse_after_the_grace_window_revokes_the_whole_session(client, session, db):
@@ -400,3 +416,61 @@ def test_a_removed_key_no_longer_verifies(make_app, user):
 
     assert profile_status(rotated, data) == 401
     assert refresh(rotated, data["refresh_token"]).status_code == 401
+
+
+# A login racing a password change -----------------------------------------------------------------
+
+
+def test_a_login_checked_against_a_password_changed_since_opens_no_session(
+    app, client, session, db
+):
+    with app.test_request_context("/users/login", method="POST"):
+        match = models.User().login("ada@example.com", PASSWORD)
+        assert match is not None
+        change = client.put(
+            "/users/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers=bearer(session),
+        )
+        assert change.status_code == 200
+
+        tokens = open_session(match.user["_id"], match.sessions, match.password_hash)
+
+    assert tokens is None
+    user = db.users.find_one({"email_key": "ada@example.com"})
+    assert set(user["sessions"]) == {claims(session["token"])["sid"]}
+    assert db.sessions.count_documents({"revoked": False}) == 1
+
+
+@real_server_only
+def test_no_login_with_the_old_password_keeps_a_session_after_a_change(app, client, session):
+    outcomes: list[Any] = []
+    start = threading.Barrier(9)
+
+    def old_password_login() -> None:
+        own = app.test_client()
+        start.wait()
+        for _ in range(3):
+            outcomes.append(
+                own.post("/users/login", json={"email": "ada@example.com", "password": PASSWORD})
+            )
+
+    def change_password() -> None:
+        own = app.test_client()
+        start.wait()
+        body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        outcomes.append(own.put("/users/password", json=body, headers=bearer(session)))
+
+    threads = [threading.Thread(target=old_password_login) for _ in range(8)]
+    threads.append(threading.Thread(target=change_password))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    logins = [response for response in outcomes if response.request.path == "/users/login"]
+    assert {response.status_code for response in logins} <= {200, 401}
+    for response in logins:
+        if response.status_code == 200:
+            assert profile_status(client, response.json["data"]) == 401
+    assert profile_status(client, session) == 200

@@ -792,6 +792,9 @@ def test_a_token_seen_before_is_not_verified_again(
     assert decodes == [token]
 
 
+LEEWAY = 5  # TOKEN_LEEWAY_SECONDS's default
+
+
 @pytest.mark.parametrize("after_expiry", [0, 0.5, 3600], ids=["at-exp", "half-second", "hour"])
 def test_a_cached_token_is_refused_once_it_expires(
     client: FlaskClient,
@@ -802,10 +805,10 @@ def test_a_cached_token_is_refused_once_it_expires(
     token = log_in(client, user["email"])
     expires = unverified_claims(token)["exp"]
     assert_profile(client.get("/users/", headers=bearer(token)), user)
-    set_clock(expires - 1)
+    set_clock(expires + LEEWAY - 1)
     assert_profile(client.get("/users/", headers=bearer(token)), user)
 
-    set_clock(expires + after_expiry)
+    set_clock(expires + LEEWAY + after_expiry)
 
     assert_invalid_token(client.get("/users/", headers=bearer(token)))
 
@@ -817,9 +820,45 @@ def test_a_cached_token_is_refused_when_the_clock_is_before_its_issue(
     assert_profile(client.get("/users/", headers=bearer(token)), user)
 
     # PyJWT refuses a token issued in the future; a clock stepped back must not change that.
-    set_clock(unverified_claims(token)["iat"] - 1)
+    set_clock(unverified_claims(token)["iat"] - LEEWAY - 1)
 
     assert_invalid_token(client.get("/users/", headers=bearer(token)))
+
+
+@pytest.mark.parametrize("ahead", [0.5, 2, LEEWAY - 1])
+def test_a_token_from_an_instance_slightly_ahead_is_accepted(
+    client: FlaskClient, user: dict[str, Any], user_id: str, ahead: float
+) -> None:
+    issued = time.time() + ahead
+    token = forge(user_id, iat=int(issued + 0.999), nbf=int(issued + 0.999))
+
+    assert_profile(client.get("/users/", headers=bearer(token)), user)
+
+
+def test_a_token_from_an_instance_ahead_by_more_than_the_leeway_is_refused(
+    client: FlaskClient, user_id: str
+) -> None:
+    issued = int(time.time()) + LEEWAY + 30
+    token = forge(user_id, iat=issued, nbf=issued, exp=issued + 900)
+
+    assert_invalid_token(client.get("/users/", headers=bearer(token)))
+
+
+def test_a_token_just_past_its_expiry_is_accepted_within_the_leeway(
+    client: FlaskClient, user: dict[str, Any], user_id: str
+) -> None:
+    now = int(time.time())
+    token = forge(user_id, iat=now - 900, nbf=now - 900, exp=now - 1)
+
+    assert_profile(client.get("/users/", headers=bearer(token)), user)
+
+
+def test_the_leeway_is_a_setting(make_app: Callable[..., Any], user_id: str) -> None:
+    strict = make_app(TOKEN_LEEWAY_SECONDS=0).test_client()
+    now = int(time.time())
+    token = forge(user_id, iat=now - 900, nbf=now - 900, exp=now - 1)
+
+    assert_invalid_token(strict.get("/users/", headers=bearer(token)))
 
 
 def revoke_by_logout(client: FlaskClient, db: Any, token: str, other: str) -> None:
