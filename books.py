@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from auth_middleware import token_required
 from cover_storage import cover_store
 from database import get_db
-from idempotency import IdempotencyKeys
+from idempotency import IdempotencyKeys, record_id, seconds_left
 from models import (
     BookQuery,
     Books,
@@ -156,14 +156,23 @@ def idempotency_key() -> str | None:
     return key
 
 
-def _create_book(user_id: str, fields: dict[str, str], upload: FileStorage) -> Response:
-    """Store the cover, then the book; a refused book leaves no cover file behind."""
+def _create_book(
+    user_id: str, fields: dict[str, str], upload: FileStorage, key_id: str | None = None
+) -> Response:
+    """Store the cover, then the book; a refused book leaves no cover file behind.
+
+    key_id is the request's Idempotency-Key record id, stored with the book.
+    """
     cover = store_cover(upload)
     book = None
     try:
-        book = Books().create(user_id, clean_book_fields(fields), cover)
+        book = Books().create(user_id, clean_book_fields(fields), cover, key_id)
     except DuplicateError as error:
-        raise duplicate_answer(str(error)) from None
+        # The title is taken by this very key's book: an earlier attempt did create it.
+        earlier = Books().get_by_idempotency_key(user_id, key_id) if key_id else None
+        if earlier is None:
+            raise duplicate_answer(str(error)) from None
+        return book_response("successfully created a new book", earlier, 201)
     finally:
         if book is None:
             cover_store().delete(cover)
@@ -178,10 +187,12 @@ def _create_book_once(
     fingerprint = _request_fingerprint(fields, upload)
     earlier = keys.claim(user_id, key, fingerprint)
     if earlier is not None:
-        return _replay(user_id, earlier, fingerprint)
+        replayed = _replay(keys, user_id, key, earlier, fingerprint)
+        if replayed is not None:
+            return replayed
     response = None
     try:
-        response = _create_book(user_id, fields, upload)
+        response = _create_book(user_id, fields, upload, record_id(user_id, key))
     finally:
         if response is None:
             keys.release(user_id, key)
@@ -202,8 +213,13 @@ def _request_fingerprint(fields: dict[str, str], upload: FileStorage) -> str:
     return digest.hexdigest()
 
 
-def _replay(user_id: str, earlier: dict[str, Any], fingerprint: str) -> Response:
-    """Answer a repeated Idempotency-Key: the same book, or why the key cannot be reused."""
+def _replay(
+    keys: IdempotencyKeys, user_id: str, key: str, earlier: dict[str, Any], fingerprint: str
+) -> Response | None:
+    """Answer a repeated Idempotency-Key: the same book, or why the key cannot be reused.
+
+    None when the earlier request died without creating anything: this one takes its place.
+    """
     if earlier.get("fingerprint") != fingerprint:
         raise ApiError(
             422,
@@ -211,11 +227,18 @@ def _replay(user_id: str, earlier: dict[str, Any], fingerprint: str) -> Response
             "Unprocessable Entity",
         )
     if earlier.get("book_id") is None:
+        # Its request may have died after the book's insert and before recording it here.
+        book = Books().get_by_idempotency_key(user_id, record_id(user_id, key))
+        if book is not None:
+            keys.complete(user_id, key, book["_id"])
+            return book_response("successfully created a new book", book, 201)
+        if keys.take_over(user_id, key, fingerprint):
+            return None
         raise ApiError(
             409,
             "A request with this Idempotency-Key is still in progress",
             "Conflict",
-            {"Retry-After": "1"},
+            {"Retry-After": str(seconds_left(earlier))},
         )
     book = Books().get_for_user(earlier["book_id"], user_id)
     if book is None:

@@ -88,6 +88,10 @@ def ensure_indexes() -> None:
         [("user_id", ASCENDING), ("category", ASCENDING), ("created_at", ASCENDING)],
         name="shelf_category_by_date",
     )
+    # The book an Idempotency-Key created, found by a retry whose first attempt died.
+    db.books.create_index(
+        [("user_id", ASCENDING), ("idempotency_key", ASCENDING)], name="shelf_idempotency_key"
+    )
     # Idempotency-Key records expire after a day (MongoDB and nx-27017 remove them).
     db.idempotency_keys.create_index(
         [("expires_at", ASCENDING)], expireAfterSeconds=0, name="idempotency_expiry"

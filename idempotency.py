@@ -1,16 +1,30 @@
-"""Idempotency-Key records of book creations: who used a key, for what, with what result."""
+"""Idempotency-Key records of book creations: who used a key, for what, with what result.
+
+A record is claimed with a lease: if the request holding it dies (a killed worker, a lost
+database), the key is free again once the lease ends. The key is also written into the book it
+creates, in the same insert, so a retry finds that book even if the request died before it could
+record the result here.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from database import get_db
-from timestamps import now
+from timestamps import as_utc, now
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+# Longer than any request may run (gunicorn's 30 s timeout): a live request keeps its key.
+LEASE_SECONDS = 35
+
+
+def record_id(user_id: str, key: str) -> str:
+    """Return the id of a user's key: also what the book it created carries."""
+    return f"{user_id}:{key}"
 
 
 class IdempotencyKeys:
@@ -21,28 +35,53 @@ class IdempotencyKeys:
 
     def claim(self, user_id: str, key: str, fingerprint: str) -> dict[str, Any] | None:
         """Claim a key for a request; return None if claimed now, else the earlier record."""
-        record_id = f"{user_id}:{key}"
         moment = now()
         # An expired record no longer counts (nx-27017 and MongoDB expire them on their own).
-        self.collection.delete_one({"_id": record_id, "expires_at": {"$lte": moment}})
+        self.collection.delete_one({"_id": record_id(user_id, key), "expires_at": {"$lte": moment}})
         try:
             self.collection.insert_one(
                 {
-                    "_id": record_id,
+                    "_id": record_id(user_id, key),
                     "fingerprint": fingerprint,
                     "book_id": None,
+                    # When the current claim began: its lease runs LEASE_SECONDS from here.
                     "created_at": moment,
                     "expires_at": moment + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS),
                 }
             )
         except DuplicateKeyError:
-            return self.collection.find_one({"_id": record_id}) or {"fingerprint": None}
+            return self.collection.find_one({"_id": record_id(user_id, key)}) or {
+                "fingerprint": None
+            }
         return None
+
+    def take_over(self, user_id: str, key: str, fingerprint: str) -> bool:
+        """Claim a key whose earlier request died (its lease ended with no result recorded)."""
+        moment = now()
+        result = self.collection.update_one(
+            {
+                "_id": record_id(user_id, key),
+                "fingerprint": fingerprint,
+                "book_id": None,
+                "created_at": {"$lte": moment - timedelta(seconds=LEASE_SECONDS)},
+            },
+            {"$set": {"created_at": moment}},
+        )
+        return result.modified_count == 1
 
     def complete(self, user_id: str, key: str, book_id: str) -> None:
         """Record the book a claimed key created."""
-        self.collection.update_one({"_id": f"{user_id}:{key}"}, {"$set": {"book_id": book_id}})
+        self.collection.update_one({"_id": record_id(user_id, key)}, {"$set": {"book_id": book_id}})
 
     def release(self, user_id: str, key: str) -> None:
         """Forget a claim whose request failed, so that the client may retry with the key."""
-        self.collection.delete_one({"_id": f"{user_id}:{key}", "book_id": None})
+        self.collection.delete_one({"_id": record_id(user_id, key), "book_id": None})
+
+
+def seconds_left(record: dict[str, Any]) -> int:
+    """Return the whole seconds (at least 1) until a record's lease ends."""
+    claimed = record.get("created_at")
+    if claimed is None:
+        return 1
+    lease_until = as_utc(claimed) + timedelta(seconds=LEASE_SECONDS)
+    return max(1, math.ceil((lease_until - now()).total_seconds()))

@@ -332,8 +332,18 @@ class Books:
     def __init__(self) -> None:
         self.collection = get_db().books
 
-    def create(self, user_id: str, fields: dict[str, Any], cover: str) -> dict[str, Any]:
-        """Put a book on its owner's shelf; DuplicateError if its title or ISBN is taken there."""
+    def create(
+        self,
+        user_id: str,
+        fields: dict[str, Any],
+        cover: str,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Put a book on its owner's shelf; DuplicateError if its title or ISBN is taken there.
+
+        idempotency_key (the request's key record id) is stored with the book, in the same
+        insert, so a retry whose first attempt died after this write still finds the book.
+        """
         moment = now()
         document = {
             "_id": ObjectId(),
@@ -348,6 +358,8 @@ class Books:
             "created_at": moment,
             "updated_at": moment,
         }
+        if idempotency_key is not None:
+            document["idempotency_key"] = idempotency_key
         document["isbn_key"] = isbn_key(user_id, document["isbn"], document["_id"])
         try:
             self.collection.insert_one(document)
@@ -416,6 +428,14 @@ class Books:
     def _by_ids(self, ids: list[ObjectId]) -> Cursor:
         """Return a cursor over the books with these ids (read by _id, the one index they share)."""
         return self.collection.find({"_id": {"$in": ids}}, dict.fromkeys(BOOK_FIELDS, 1))
+
+    def get_by_idempotency_key(self, user_id: str, key_id: str) -> dict[str, Any] | None:
+        """Return the user's book created under this Idempotency-Key record id, or None."""
+        document = self.collection.find_one(
+            index_friendly({"user_id": user_id, "idempotency_key": key_id}),
+            dict.fromkeys(BOOK_FIELDS, 1),
+        )
+        return to_public(document, BOOK_FIELDS)
 
     def get_for_user(self, book_id: Any, user_id: str) -> dict[str, Any] | None:
         """Return the book if it exists and belongs to this user, else None."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
+from books import _request_fingerprint
+from idempotency import LEASE_SECONDS
 from tests.conftest import cover_files, image_bytes, real_server_only
 
 PRECONDITION_FAILED = {
@@ -221,6 +225,75 @@ def test_concurrent_retries_with_one_key_create_one_book(app, client, auth_heade
 
     assert statuses.count(201) >= 1
     assert set(statuses) <= {201, 409}
+    assert db.books.count_documents({}) == 1
+    assert len(cover_files(app)) == 1
+
+
+def leave_a_dead_claim(db: Any, user_id: str, key: str, seconds_ago: float) -> None:
+    """Store the claim a request for create(key) left when its worker died, seconds_ago."""
+    fingerprint = _request_fingerprint(
+        {"title": "Dune", "category": "science"}, FileStorage(image_bytes(), "c.jpg")
+    )
+    claimed = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    db.idempotency_keys.insert_one(
+        {
+            "_id": f"{user_id}:{key}",
+            "fingerprint": fingerprint,
+            "book_id": None,
+            "created_at": claimed,
+            "expires_at": claimed + timedelta(days=1),
+        }
+    )
+
+
+def test_a_key_whose_request_died_is_usable_again_after_its_lease(
+    app, client, auth_headers, user, db
+):
+    leave_a_dead_claim(db, user["_id"], "died", seconds_ago=LEASE_SECONDS + 1)
+
+    retry = create(client, auth_headers, "died")
+
+    assert retry.status_code == 201
+    assert retry.json["data"]["title"] == "Dune"
+    assert db.books.count_documents({}) == 1
+    record = db.idempotency_keys.find_one({"_id": f"{user['_id']}:died"})
+    assert record["book_id"] == retry.json["data"]["_id"]
+    assert create(client, auth_headers, "died").json == retry.json
+
+
+def test_a_key_whose_request_may_still_run_is_409_until_its_lease_ends(
+    app, client, auth_headers, user, db
+):
+    leave_a_dead_claim(db, user["_id"], "busy", seconds_ago=1)
+
+    retry = create(client, auth_headers, "busy")
+
+    assert retry.status_code == 409
+    assert retry.json == {
+        "message": "A request with this Idempotency-Key is still in progress",
+        "data": None,
+        "error": "Conflict",
+    }
+    assert 1 <= int(retry.headers["Retry-After"]) <= LEASE_SECONDS
+    assert db.books.count_documents({}) == 0
+    assert cover_files(app) == set()
+
+
+@pytest.mark.parametrize("seconds_ago", [1, LEASE_SECONDS + 1], ids=["in-lease", "lease-ended"])
+def test_a_retry_finds_the_book_a_dead_request_created_before_recording_it(
+    app, client, auth_headers, user, db, seconds_ago
+):
+    first = create(client, auth_headers, "half-done")
+    # The worker died after inserting the book and before recording it on the key.
+    claimed = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    db.idempotency_keys.update_one(
+        {"_id": f"{user['_id']}:half-done"}, {"$set": {"book_id": None, "created_at": claimed}}
+    )
+
+    retry = create(client, auth_headers, "half-done")
+
+    assert retry.status_code == 201
+    assert retry.json == first.json
     assert db.books.count_documents({}) == 1
     assert len(cover_files(app)) == 1
 
