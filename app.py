@@ -18,7 +18,7 @@ import database
 from account_security import account_security
 from books import books
 from config import instance_secret_key, load_settings
-from cover_storage import covers_command
+from cover_storage import CoverStorageError, covers_command, sweep_temporary_files
 from docs import docs
 from embedded_server import embedded_database_url
 from health import health
@@ -63,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_http_headers(app)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    app.config["EMBEDDED_DATABASE"] = not app.config["DATABASE_URL"]
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = embedded_database_url(app.instance_path)
     app.config.setdefault("COVER_DIR", str(Path(app.instance_path) / "covers"))
@@ -80,7 +81,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health)
     init_rate_limits(app)
     app.cli.add_command(covers_command)
+    sweep_leftovers(app)
     return app
+
+
+def sweep_leftovers(app: Flask) -> None:
+    """Remove temporary cover files that killed uploads left; warn about per-instance covers."""
+    if app.config["COVER_STORAGE"] == "local" and not app.config["EMBEDDED_DATABASE"]:
+        logger.warning(
+            "COVER_STORAGE=local with a shared DATABASE_URL: each instance keeps its own covers "
+            "and serves only those; with several instances use COVER_STORAGE=gridfs"
+        )
+    with app.app_context():
+        try:
+            removed = sweep_temporary_files()
+        except (OSError, PyMongoError) as error:
+            logger.warning("could not sweep cover leftovers at start: %s", type(error).__name__)
+            return
+    if removed:
+        logger.info("removed %d cover leftovers of interrupted uploads", removed)
 
 
 # Errors ------------------------------------------------------------------------------------------
@@ -91,6 +110,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(PyMongoError, handle_database_error)
+    app.register_error_handler(CoverStorageError, handle_storage_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -126,6 +146,13 @@ def handle_database_error(error: PyMongoError) -> Response:
     logger.error("request %s: database unavailable: %s", g.get("request_id"), type(error).__name__)
     return error_response(
         503, "The service is temporarily unavailable, try again shortly", None, {"Retry-After": "5"}
+    )
+
+
+def handle_storage_error(error: CoverStorageError) -> Response:
+    """Answer 503 when covers cannot be written (disk full, read-only): nothing was stored."""
+    return error_response(
+        503, "Covers cannot be stored right now, try again later", None, {"Retry-After": "30"}
     )
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from auth_middleware import token_required
-from cover_storage import cover_store
+from cover_storage import answer_cover, cover_store
 from database import get_db
 from idempotency import IdempotencyKeys, record_id, seconds_left
 from models import (
@@ -399,7 +399,7 @@ def delete_book(current_user: dict[str, Any], book_id: str) -> Response:
 @books.route("/static/books/<name>", methods=["GET"])
 def serve_cover(name: str) -> Response:
     """Serve a stored cover thumbnail with long-lived caching and an ETag."""
-    return cover_store().serve(name)
+    return answer_cover(name)
 
 
 @books.cli.command("reindex")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -13,14 +16,25 @@ import click
 import gridfs
 from flask import Response, current_app, request, send_from_directory
 from flask.cli import AppGroup
+from pymongo.errors import PyMongoError
 from werkzeug.exceptions import NotFound
 
 from database import get_db
 from save_image import Thumbnail, delete_cover, is_cover_name, save_cover
+from timestamps import as_utc, now
+
+logger = logging.getLogger(__name__)
 
 COVER_CACHE_SECONDS = 365 * 24 * 60 * 60
 GRIDFS_BUCKET = "covers"
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+# Leftovers younger than this may belong to an upload still running (on any instance).
+SWEEP_MIN_AGE_SECONDS = 10 * 60
+TEMPORARY_PATTERN = ".*.tmp"
+
+
+class CoverStorageError(Exception):
+    """The cover store cannot take a write now (disk full, read-only, no permission)."""
 
 
 class CoverStore(Protocol):
@@ -43,6 +57,12 @@ class CoverStore(Protocol):
 
     def names(self) -> Iterator[str]:
         """Yield the name of every cover kept here."""
+
+    def older_than(self, seconds: float) -> Iterator[str]:
+        """Yield the names of the covers stored more than `seconds` ago."""
+
+    def sweep_temporary(self, min_age_seconds: float) -> int:
+        """Remove what interrupted writes left behind; return how many."""
 
 
 def cover_store(kind: str | None = None) -> CoverStore:
@@ -69,11 +89,20 @@ class LocalCoverStore:
 
     def save(self, thumbnail: Thumbnail) -> str:
         """Write the thumbnail atomically under a new random name."""
-        return save_cover(thumbnail, self.folder)
+        try:
+            return save_cover(thumbnail, self.folder)
+        except OSError as error:
+            # Full, read-only or forbidden: the client should retry later, not see a bug.
+            logger.error("cannot store a cover in %s: %s", self.folder, error)
+            raise CoverStorageError(str(error)) from None
 
     def delete(self, name: str) -> None:
-        """Remove the file."""
-        delete_cover(self.folder, name)
+        """Remove the file; one that cannot be removed now is left to `flask covers sweep`."""
+        try:
+            delete_cover(self.folder, name)
+        except OSError as error:
+            # Its book no longer names it, so it is not served: only disk space is at stake.
+            logger.warning("cover %s left on disk for the sweep: %s", name, error)
 
     def serve(self, name: str) -> Response:
         """Send the file with an ETag and a year of caching."""
@@ -98,6 +127,27 @@ class LocalCoverStore:
         if self.folder.is_dir():
             yield from (path.name for path in self.folder.iterdir() if is_cover_name(path.name))
 
+    def older_than(self, seconds: float) -> Iterator[str]:
+        """Yield the names of the covers written more than `seconds` ago."""
+        limit = time.time() - seconds
+        for name in self.names():
+            with contextlib.suppress(FileNotFoundError):
+                if (self.folder / name).stat().st_mtime <= limit:
+                    yield name
+
+    def sweep_temporary(self, min_age_seconds: float) -> int:
+        """Remove the temporary files of writes that died (a killed worker); return how many."""
+        removed = 0
+        limit = time.time() - min_age_seconds
+        if not self.folder.is_dir():
+            return 0
+        for path in self.folder.glob(TEMPORARY_PATTERN):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime <= limit:
+                    path.unlink()
+                    removed += 1
+        return removed
+
 
 class GridFSCoverStore:
     """Covers in GridFS, in the database every instance shares: any instance serves any cover."""
@@ -112,11 +162,15 @@ class GridFSCoverStore:
         return name
 
     def delete(self, name: str) -> None:
-        """Remove every stored revision of the name."""
-        for stored in self.bucket.find({"filename": name}):
-            # Another request may have removed it first.
-            with contextlib.suppress(gridfs.errors.NoFile):
-                self.bucket.delete(stored._id)
+        """Remove every stored revision of the name; what fails now is left for the sweep."""
+        try:
+            for stored in self.bucket.find({"filename": name}):
+                # Another request may have removed it first.
+                with contextlib.suppress(gridfs.errors.NoFile):
+                    self.bucket.delete(stored._id)
+        except PyMongoError as error:
+            # Its book no longer names it, so it is not served: only space is at stake.
+            logger.warning("cover %s left in GridFS for the sweep: %s", name, type(error).__name__)
 
     def serve(self, name: str) -> Response:
         """Answer the blob with an ETag (its name: the bytes behind a name never change)."""
@@ -146,6 +200,55 @@ class GridFSCoverStore:
         for stored in self.bucket.find({}):
             yield stored.filename
 
+    def older_than(self, seconds: float) -> Iterator[str]:
+        """Yield the names of the covers uploaded more than `seconds` ago."""
+        limit = now() - timedelta(seconds=seconds)
+        for stored in self.bucket.find({}):
+            if stored.upload_date is None or as_utc(stored.upload_date) <= limit:
+                yield stored.filename
+
+    def sweep_temporary(self, min_age_seconds: float) -> int:
+        """Remove blobs an upload cut short left behind: empty ones; return how many."""
+        removed = 0
+        limit = now() - timedelta(seconds=min_age_seconds)
+        for stored in self.bucket.find({"length": 0}):
+            if stored.upload_date is None or as_utc(stored.upload_date) <= limit:
+                with contextlib.suppress(gridfs.errors.NoFile):
+                    self.bucket.delete(stored._id)
+                    removed += 1
+        return removed
+
+
+def cover_in_use(name: str) -> bool:
+    """Tell whether a book names this cover: only those are ever served."""
+    return get_db().books.find_one({"cover": {"$eq": name}}, {"_id": 1}) is not None
+
+
+def answer_cover(name: str) -> Response:
+    """Answer a cover that a book names (a leftover of a deleted book is a 404)."""
+    if not is_cover_name(name) or not cover_in_use(name):
+        raise NotFound()
+    return cover_store().serve(name)
+
+
+def sweep_covers(min_age_seconds: float = SWEEP_MIN_AGE_SECONDS) -> dict[str, int]:
+    """Remove what crashes left in the cover store: temporary files and unnamed covers.
+
+    Only leftovers older than min_age_seconds go: a younger one may be an upload in progress.
+    """
+    store = cover_store()
+    counts = {"temporary": store.sweep_temporary(min_age_seconds), "unused": 0}
+    for name in list(store.older_than(min_age_seconds)):
+        if not cover_in_use(name):
+            store.delete(name)
+            counts["unused"] += 1
+    return counts
+
+
+def sweep_temporary_files(min_age_seconds: float = SWEEP_MIN_AGE_SECONDS) -> int:
+    """Remove only the temporary leftovers (cheap enough for every start)."""
+    return cover_store().sweep_temporary(min_age_seconds)
+
 
 def migrate_covers(target_kind: str) -> dict[str, int]:
     """Copy every book's cover into the `target_kind` store, verify it, then drop the source copy.
@@ -174,6 +277,20 @@ def migrate_covers(target_kind: str) -> dict[str, int]:
 
 
 covers_command = AppGroup("covers", help="Manage stored cover thumbnails.")
+
+
+@covers_command.command("sweep")
+@click.option(
+    "--min-age",
+    type=click.IntRange(min=0),
+    default=SWEEP_MIN_AGE_SECONDS,
+    show_default=True,
+    help="Seconds a leftover must have existed (younger ones may be uploads in progress).",
+)
+def sweep_command(min_age: int) -> None:
+    """Remove temporary files and covers that no book names (left by crashes)."""
+    counts = sweep_covers(min_age)
+    click.echo(f"{counts['temporary']} temporary and {counts['unused']} unused covers removed")
 
 
 @covers_command.command("migrate")

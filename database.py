@@ -88,6 +88,8 @@ def ensure_indexes() -> None:
         [("user_id", ASCENDING), ("category", ASCENDING), ("created_at", ASCENDING)],
         name="shelf_category_by_date",
     )
+    # Covers are served only while a book names them.
+    db.books.create_index([("cover", ASCENDING)], name="book_cover")
     # The book an Idempotency-Key created, found by a retry whose first attempt died.
     db.books.create_index(
         [("user_id", ASCENDING), ("idempotency_key", ASCENDING)], name="shelf_idempotency_key"
