@@ -6,6 +6,10 @@
 - /bench/minimal/books/<id> and /bench/minimal/books do only the reads that cannot be avoided, with
   the app's own client: the user and its session (ids taken unverified from X-Bench-User and
   X-Bench-Session), the book or the count and the page; then the same JSON (floor b).
+- /bench/tutorial/books/<id> and /bench/tutorial/books are the tutorial's own design (floor c):
+  one module-level client, `jwt.decode` of the bearer token on every request, `find_one` of the
+  user by `_id`, then `find_one` of the book by `_id` or every book of the user, `jsonify`; no
+  sessions, paging, security headers or logs beyond what the server adds to every answer.
 - POST /bench/floor/cover takes the multipart body of POST /books/, keeps its `cover_image` file
   in memory and does only Pillow's own open, draft, thumbnail and save on it (the same
   `pillow_thumbnail` the upload benchmark runs in its own process), then answers a small JSON:
@@ -24,9 +28,12 @@ import time
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import jwt
 from bson import ObjectId
 from flask import Flask, Response, abort, current_app, jsonify, request
 from PIL import Image
+from pymongo import MongoClient
+from pymongo.database import Database
 from werkzeug.formparser import parse_form_data
 
 import database
@@ -38,6 +45,9 @@ from save_image import THUMBNAIL_SIZE
 BOOK_FIELDS = tuple(name for name in models.BOOK_FIELDS if name != "version")
 PER_PAGE = 20
 _fixture: dict[str, Any] = {}
+# The tutorial's module-level client, made by the first request of each worker (a client must
+# not cross gunicorn's fork), then kept for the life of the process as the tutorial's is.
+_tutorial_client: Any = None
 
 
 def build_app() -> Flask:
@@ -56,6 +66,8 @@ def build_app() -> Flask:
     application.add_url_rule("/bench/bare/books", view_func=bare_books)
     application.add_url_rule("/bench/minimal/books/<book_id>", view_func=minimal_book)
     application.add_url_rule("/bench/minimal/books", view_func=minimal_books)
+    application.add_url_rule("/bench/tutorial/books/<book_id>", view_func=tutorial_book)
+    application.add_url_rule("/bench/tutorial/books", view_func=tutorial_books)
     application.add_url_rule("/bench/floor/cover", view_func=cover_floor, methods=["POST"])
     return application
 
@@ -140,6 +152,54 @@ def minimal_books() -> Response:
             "message": "successfully retrieved all books",
             "data": [public(document) for document in cursor],
             "pagination": pagination,
+        }
+    )
+
+
+# Floor (c): the tutorial's own design -------------------------------------------------------------
+
+
+def tutorial_db() -> Database:
+    """Return the database through the one module-level client, as the tutorial's models do."""
+    global _tutorial_client
+    if _tutorial_client is None:
+        config = current_app.config
+        client_class = config.get("MONGO_CLIENT_CLASS") or MongoClient
+        _tutorial_client = client_class(config["DATABASE_URL"], tz_aware=True)
+    return _tutorial_client.get_default_database()
+
+
+def tutorial_user() -> dict[str, Any]:
+    """The tutorial's token_required: decode the bearer token, read the active user by _id."""
+    token = request.headers.get("Authorization", "").split(" ")[-1]
+    try:
+        data = jwt.decode(token, current_app.config["SECRET_KEY"], algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        abort(401)
+    user = tutorial_db().users.find_one({"_id": ObjectId(data["sub"]), "active": True})
+    if user is None:
+        abort(401)
+    user.pop("password_hash", None)
+    return user
+
+
+def tutorial_book(book_id: str) -> Response:
+    """The tutorial's GET /books/<id>: the user, then the book by _id."""
+    user = tutorial_user()
+    document = tutorial_db().books.find_one({"_id": ObjectId(book_id)})
+    if document is None or document["user_id"] != str(user["_id"]):
+        abort(404)
+    return jsonify({"message": "successfully retrieved a book", "data": public(document)})
+
+
+def tutorial_books() -> Response:
+    """The tutorial's GET /books/: the user, then every book of the user."""
+    user = tutorial_user()
+    documents = tutorial_db().books.find({"user_id": str(user["_id"])})
+    return jsonify(
+        {
+            "message": "successfully retrieved all books",
+            "data": [public(document) for document in documents],
         }
     )
 
