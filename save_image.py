@@ -83,11 +83,11 @@ _large_decodes = threading.BoundedSemaphore(1)
 
 # Pillow keeps every multi-band 8-bit mode (RGB, LA, CMYK ...) in 4 bytes a pixel.
 _PADDED_PIXEL_BYTES = 4
-# Extra bytes a pixel the pipeline holds at its peak beside the decoded image, measured with
-# the resident high-water mark of make_thumbnail per mode (3000x3000 images): converting to RGB or RGBA is a
-# 4-byte copy; resizing an image with alpha premultiplies it into another 4-byte copy; 16-bit
-# greyscale goes through two 4-byte "I" images; libwebp decodes into its own canvas and hands
-# Pillow a copy of it, so a WebP costs 16 bytes a pixel whatever its mode.
+# Extra bytes a pixel the pipeline holds at its peak beside the decoded image, measured as the
+# resident high-water mark of make_thumbnail per mode on 3000x3000 images: converting to RGB or
+# RGBA is a 4-byte copy; resizing an image with alpha premultiplies it into another 4-byte copy;
+# 16-bit greyscale goes through two 4-byte "I" images; libwebp decodes into its own canvas and
+# hands Pillow a copy of it, so a WebP costs 16 bytes a pixel whatever its mode.
 _CONVERT_BYTES = 4
 _ALPHA_RESIZE_BYTES = 4
 _SIXTEEN_BIT_EXTRA_BYTES = 8
