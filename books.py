@@ -24,7 +24,7 @@ from models import (
     PreconditionFailedError,
 )
 from responses import ApiError, success_response
-from save_image import CoverError, make_thumbnail
+from save_image import LARGE_DECODE_RETRY_AFTER, CoverError, make_thumbnail
 from shelf_index import rebuild
 from validate import (
     PER_PAGE_DEFAULT,
@@ -114,10 +114,18 @@ def duplicate_answer(field: str) -> ApiError:
 
 
 def store_cover(upload: FileStorage) -> str:
-    """Make and save the thumbnail of an upload, answering 400/415 for a bad image."""
+    """Make and save the thumbnail of an upload, answering 400/413/415/503 for a bad image."""
+    config = current_app.config
     try:
-        thumbnail = make_thumbnail(upload.stream, current_app.config["COVER_MAX_PIXELS"])
+        thumbnail = make_thumbnail(
+            upload.stream, config["COVER_MAX_PIXELS"], config["COVER_MAX_DECODE_BYTES"]
+        )
     except CoverError as error:
+        if error.status == 413:
+            raise ApiError(413, error.message, {"cover_image": error.message}) from None
+        if error.status == 503:
+            retry = {"Retry-After": str(LARGE_DECODE_RETRY_AFTER)}
+            raise ApiError(503, error.message, "Service Unavailable", retry) from None
         reason = "Unsupported Media Type" if error.status == 415 else "Bad Request"
         raise ApiError(error.status, error.message, reason) from None
     return cover_store().save(thumbnail)

@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "COVER_MAX_PIXELS": 40_000_000,
+    # Memory one cover's decoding may take (the decoded image and the pipeline's copies of it).
+    "COVER_MAX_DECODE_BYTES": 64 * 1024 * 1024,
     "ACCESS_TOKEN_TTL": 15 * 60,
     "REFRESH_TOKEN_TTL": 30 * 24 * 60 * 60,
     "REFRESH_GRACE_SECONDS": 30,
@@ -64,6 +66,7 @@ INTEGER_SETTINGS = (
     "PORT",
     "MAX_CONTENT_LENGTH",
     "COVER_MAX_PIXELS",
+    "COVER_MAX_DECODE_BYTES",
     "ACCESS_TOKEN_TTL",
     "REFRESH_TOKEN_TTL",
     "DB_TIMEOUT_MS",

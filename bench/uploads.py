@@ -14,6 +14,12 @@ and an animated GIF. For each, interleaved round by round:
 The time target is judged on POST / same-server floor (see TARGET_NOTE); POST / in-process floor
 is reported next to it.
 
+`--hostile` measures issue 12's case instead: HOSTILE_UPLOADS small files that decode huge (a
+6000x6000 RGBA lossless WebP of about a kilobyte), then as many flat 4000x4000 RGB PNGs (the
+largest the default decode budget accepts), each batch sent at once to the production server
+with its default workers; it prints the peak resident memory of the whole server (gunicorn's
+process tree) above idle, what is left resident afterwards, the slowest answer and the statuses.
+
 Peak memory is the resident high-water mark above the process's resident size just before
 (Linux resets the mark through /proc/<pid>/clear_refs), each in a fresh process warmed up on a
 small image of the same format: a process that already held a big image keeps that memory and
@@ -472,14 +478,137 @@ def report(
     return lines
 
 
+# Hostile uploads (issue 12) ---------------------------------------------------------------------
+
+HOSTILE_UPLOADS = 6
+HOSTILE_MEMORY_TARGET_MIB = 400
+HOSTILE_TIME_TARGET_SECONDS = 10.0
+
+
+@dataclass
+class BatchFigures:
+    """What the server did with one batch of simultaneous uploads."""
+
+    name: str
+    file_bytes: int
+    peak_mib: float  # the process tree's summed resident size above idle, at its highest
+    after_mib: float  # the same once every answer is in
+    slowest_seconds: float
+    statuses: list[int]
+
+
+def tree_rss(root: int) -> int:
+    """Return the summed resident size of a process and all its descendants, in bytes."""
+    total = 0
+    try:
+        parent = psutil.Process(root)
+        processes = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def send_batch(server: Server, token: str, name: str, data: bytes, filename: str) -> BatchFigures:
+    """Send HOSTILE_UPLOADS uploads of data at once; sample the server's memory meanwhile."""
+    root = server.process.pid if server.process else 0
+    idle = tree_rss(root)
+    peak = idle
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(root))
+            time.sleep(0.005)
+
+    results: list[tuple[int, float]] = []
+    start = threading.Barrier(HOSTILE_UPLOADS)
+
+    def send(index: int) -> None:
+        client = Client(server.url, timeout=60)
+        start.wait()
+        started = time.perf_counter()
+        answer = create_book(
+            client, token, f"{name} {index}", data, filename=filename, content_type="image/*"
+        )
+        results.append((answer.status, time.perf_counter() - started))
+        client.close()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    senders = [threading.Thread(target=send, args=(index,)) for index in range(HOSTILE_UPLOADS)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    done.set()
+    watcher.join()
+    return BatchFigures(
+        name=name,
+        file_bytes=len(data),
+        peak_mib=(peak - idle) / 2**20,
+        after_mib=(tree_rss(root) - idle) / 2**20,
+        slowest_seconds=max(seconds for _, seconds in results),
+        statuses=sorted(status for status, _ in results),
+    )
+
+
+def measure_hostile() -> list[BatchFigures]:
+    """Upload the hostile batch, then the largest accepted batch, to a default server."""
+    webp = encoded(Image.new("RGBA", (6000, 6000), (10, 20, 30, 128)), "WEBP", lossless=True)
+    png = encoded(Image.new("RGB", (4000, 4000), "teal"), "PNG")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-hostile-") as name,
+        Server(Path(name) / "instance") as server,
+    ):
+        client = Client(server.url)
+        token = sign_up_and_log_in(client, "hostile@example.com")["token"]
+        create_book(client, token, "Warm-up", encoded(Image.new("RGB", (64, 48)), "PNG"))
+        return [
+            send_batch(server, token, "6000x6000 RGBA lossless WebP", webp, "bomb.webp"),
+            send_batch(server, token, "4000x4000 RGB PNG (within budget)", png, "big.png"),
+        ]
+
+
+def report_hostile(batches: list[BatchFigures]) -> list[str]:
+    """Return the hostile-upload figures as a Markdown table with the targets' verdicts."""
+    lines = [
+        f"{HOSTILE_UPLOADS} uploads at once, default settings and workers; memory: gunicorn's "
+        "process tree (workers and embedded database), summed resident size above idle.",
+        "",
+        "| batch | file | peak above idle (< 400 MiB) | left after | slowest (< 10 s) "
+        "| statuses (never 500) |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    for batch in batches:
+        memory = verdict(batch.peak_mib < HOSTILE_MEMORY_TARGET_MIB)
+        slowest = verdict(batch.slowest_seconds < HOSTILE_TIME_TARGET_SECONDS)
+        statuses = verdict(all(status < 500 or status == 503 for status in batch.statuses))
+        lines.append(
+            f"| {batch.name} | {batch.file_bytes / 1024:.1f} KiB | {batch.peak_mib:.0f} MiB "
+            f"{memory} | {batch.after_mib:.0f} MiB | {batch.slowest_seconds:.2f} s {slowest} "
+            f"| {batch.statuses} {statuses} |"
+        )
+    return lines
+
+
 def main() -> None:
-    """Measure and print the figures of item 4."""
+    """Measure and print the figures of item 4 (or, with --hostile, of issue 12)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--hostile", action="store_true", help="issue 12's hostile uploads")
     parser.add_argument("--peak", nargs=2, metavar=("floor|thumbnail", "FILE"), help=SUPPRESS)
     arguments = parser.parse_args()
     if arguments.peak:
         report_child_peak(arguments.peak[0], Path(arguments.peak[1]))
+        return
+    if arguments.hostile:
+        print("\n".join(report_hostile(measure_hostile())))
         return
     print("\n".join(report(measure(arguments.rounds))))
 
