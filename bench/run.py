@@ -161,6 +161,21 @@ def uploads_section(figures: list[uploads.UploadFigures]) -> Section:
     return section
 
 
+def hostile_section(batches: list[uploads.BatchFigures]) -> Section:
+    """Return the report of item 6: small files that would decode huge, uploaded at once."""
+    section = Section(6, ["## 6. Hostile uploads: memory of the whole server", ""])
+    section.lines += uploads.report_hostile(batches)
+    for batch in batches:
+        section.target(
+            f"6. {batch.name}: {batch.peak_mib:.0f} MiB above idle, slowest "
+            f"{batch.slowest_seconds:.1f} s, statuses {sorted(set(batch.statuses))}",
+            batch.peak_mib < uploads.HOSTILE_MEMORY_TARGET_MIB
+            and batch.slowest_seconds < uploads.HOSTILE_TIME_TARGET_SECONDS
+            and all(status != 500 for status in batch.statuses),
+        )
+    return section
+
+
 def load_section(figures: load.LoadFigures) -> Section:
     """Return the report of item 5."""
     run = figures.run
@@ -250,6 +265,7 @@ def main() -> None:
     sections = [
         attempt(3, "Login", lambda: login_section(login_timing.measure())),
         attempt(4, "Cover upload", lambda: uploads_section(uploads.measure(upload_rounds))),
+        attempt(6, "Hostile uploads", lambda: hostile_section(uploads.measure_hostile())),
         attempt(1, "Authenticated reads", read_figures),
         attempt(5, "Load", lambda: load_section(load.measure(load_seconds))),
         attempt(2, "Growth", lambda: growth_section(growth.measure(sizes, others))),
