@@ -395,39 +395,37 @@ class Books:
         return [to_public(document, BOOK_FIELDS) for document in cursor], total
 
     def _search(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
-        """Return one page of the books whose words begin with each word of the search."""
+        """Return one page of the books whose words begin with each word of the search.
+
+        The index names candidates; every candidate is checked against the book itself, so a
+        stale entry (left by racing writes or a crash) never lists a book twice, nor one that no
+        longer matches, and the total counts exactly the books the pages hold. The cost follows
+        the number of matches, not the shelf.
+        """
         words = search_words(query.search or "")
         entries = (
             shelf_index.matching_entries(self.collection.database, user_id, words, query.category)
             if words
             else []
         )
-        skip = (query.page - 1) * query.per_page
-        if query.sort in ("created_at", "-created_at"):
-            # The entries already sort as the shelf does by date: read only the page's books.
-            ordered = entries if query.sort == "created_at" else entries[::-1]
-            wanted = ordered[skip : skip + query.per_page]
-            ids = [ObjectId(shelf_index.entry_book_id(entry)) for entry in wanted]
-            found = {book["_id"]: book for book in self._by_ids(ids)}
-            documents = [found[book_id] for book_id in ids if book_id in found]
-        else:
-            ids = [ObjectId(shelf_index.entry_book_id(entry)) for entry in entries]
-            documents = list(
-                self._by_ids(ids).sort(SORT_KEYS[query.sort]).skip(skip).limit(query.per_page)
-            )
-        # Checked against the books themselves: an entry left by a failed write never shows.
-        page = [
-            to_public(document, BOOK_FIELDS)
-            for document in documents
+        ids = list(dict.fromkeys(ObjectId(shelf_index.entry_book_id(entry)) for entry in entries))
+        matches = [
+            document
+            for document in self._by_ids(ids)
             if document["user_id"] == user_id
             and (query.category is None or document["category"] == query.category)
             and shelf_index.matches_words(document, words)
         ]
-        return page, len(entries)
+        matches.sort(key=_sort_key(query.sort), reverse=query.sort.startswith("-"))
+        skip = (query.page - 1) * query.per_page
+        page = matches[skip : skip + query.per_page]
+        return [to_public(document, BOOK_FIELDS) for document in page], len(matches)
 
     def _by_ids(self, ids: list[ObjectId]) -> Cursor:
         """Return a cursor over the books with these ids (read by _id, the one index they share)."""
-        return self.collection.find({"_id": {"$in": ids}}, dict.fromkeys(BOOK_FIELDS, 1))
+        return self.collection.find(
+            {"_id": {"$in": ids}}, {**dict.fromkeys(BOOK_FIELDS, 1), "title_key": 1}
+        )
 
     def get_by_idempotency_key(self, user_id: str, key_id: str) -> dict[str, Any] | None:
         """Return the user's book created under this Idempotency-Key record id, or None."""
@@ -520,6 +518,13 @@ class Books:
                 # The book is gone; a search skips its leftover entries (see _reindex).
                 logger.exception("the shelf index missed the deletion of book %s", book["_id"])
         return book
+
+
+def _sort_key(sort: str) -> Any:
+    """Return the key that orders search matches as SORT_KEYS orders a shelf's pages."""
+    if sort.lstrip("-") == "title":
+        return lambda document: (document.get("title_key") or "", str(document["_id"]))
+    return lambda document: (as_utc(document["created_at"]), str(document["_id"]))
 
 
 def _update_fields(before: dict[str, Any], changes: dict[str, Any], version: int) -> dict:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
+from urllib.parse import urlsplit
 
+import pytest
+import requests
 from pymongo.errors import AutoReconnect
 
 import shelf_index
@@ -237,3 +241,80 @@ def test_a_build_that_never_finished_is_reported_and_reindex_finishes_it(
     assert result.output == "reindexed 1 books\n"
     assert db.migrations.find_one({"_id": shelf_index.MIGRATION_ID})["state"] == "built"
     assert search(restarted.test_client(), auth_headers, "old") == (["Old map"], 1)
+
+
+# Stale entries (racing writes, crashes) ---------------------------------------------------------
+
+
+def test_stale_entries_never_list_a_book_twice_nor_one_that_no_longer_matches(
+    client, auth_headers, db
+):
+    kept = create(client, auth_headers, "Kilo One", category="poetry")
+    gone = create(client, auth_headers, "Kilo Two", category="poetry")
+    assert client.delete(f"/books/{gone['_id']}", headers=auth_headers).status_code == 204
+    user_id = kept["user_id"]
+    stored = db.books.find_one({"title": "Kilo One"})
+    # What racing updates and a crash can leave: the kept book under an old category and an old
+    # date, and the deleted book still indexed.
+    stale = [
+        shelf_index.book_entry({**stored, "category": "horror"}),
+        shelf_index.book_entry({**stored, "_id": gone["_id"]}),
+    ]
+    db.shelf_terms.insert_one({"user_id": user_id, "term": "kilo", "size": 2, "entries": stale})
+
+    everything = client.get("/books/", headers=auth_headers, query_string={"q": "kilo"})
+    horror = client.get(
+        "/books/", headers=auth_headers, query_string={"q": "kilo", "category": "horror"}
+    )
+
+    assert [book["_id"] for book in everything.json["data"]] == [kept["_id"]]
+    assert everything.json["pagination"]["total"] == 1
+    assert everything.headers["X-Total-Count"] == "1"
+    assert horror.json["data"] == []
+    assert horror.json["pagination"] == {"page": 1, "per_page": 20, "total": 0, "pages": 0}
+
+
+@pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+def test_search_stays_exact_under_concurrent_updates_of_every_book(app, client, auth_headers):
+    books = [create(client, auth_headers, f"Kilo {number}") for number in range(12)]
+    categories = ["poetry", "horror", "science", "romance"]
+
+    def rename(book: dict[str, Any], attempt: int) -> None:
+        form = {"title": f"Kilo {book['title']} {attempt}", "category": categories[attempt]}
+        response = app.test_client().put(f"/books/{book['_id']}", headers=auth_headers, data=form)
+        assert response.status_code in (200, 409), response.json
+
+    threads = [
+        threading.Thread(target=rename, args=(book, attempt))
+        for book in books
+        for attempt in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    listed = client.get("/books/", headers=auth_headers, query_string={"per_page": 100})
+    truth = {book["_id"]: book for book in listed.json["data"]}
+    for category in [None, *categories]:
+        parameters = {"q": "kilo", "per_page": 5, **({"category": category} if category else {})}
+        found, total = search_ids(client, auth_headers, parameters)
+        expected = [i for i, book in truth.items() if category in (None, book["category"])]
+        assert len(found) == len(set(found)) == total, category
+        assert set(found) == set(expected), category
+
+
+def search_ids(client, headers, parameters: dict[str, Any]) -> tuple[list[str], int]:
+    """Return the ids on every page of a search, following the Link header, and its total."""
+    found: list[str] = []
+    response = client.get("/books/", headers=headers, query_string=parameters)
+    total = response.json["pagination"]["total"]
+    while True:
+        assert response.status_code == 200, response.json
+        found += [book["_id"] for book in response.json["data"]]
+        links = requests.utils.parse_header_links(response.headers["Link"])
+        following = [link["url"] for link in links if link["rel"] == "next"]
+        if not following:
+            return found, total
+        parts = urlsplit(following[0])
+        response = client.get(f"{parts.path}?{parts.query}", headers=headers)
