@@ -50,11 +50,11 @@ format: $(VENV)/.dev
 check-tools: check-python check-node
 
 check-python:
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(PYTHON_MIN)".split("."))))' 2>/dev/null || { \
+	@"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(PYTHON_MIN)".split("."))))' 2>/dev/null || { \
 	  echo "Python $(PYTHON_MIN) or newer is needed; PYTHON=$(or $(PYTHON),(none found)) is not."; \
 	  echo "Install it (Debian: apt-get install python3), or name one: make PYTHON=/path/to/python3.11 ..."; \
 	  exit 1; }
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	@"$(PYTHON)" -c 'import ensurepip, venv' 2>/dev/null || { \
 	  echo "Python's venv module (with ensurepip) is missing for $(PYTHON)."; \
 	  echo "On Debian or Ubuntu: sudo apt-get install python3-venv"; \
 	  exit 1; }
