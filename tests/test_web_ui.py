@@ -3,7 +3,9 @@
 The journey (clients/web/journey.mjs, Playwright driving Debian's Chromium) runs against `make
 run`'s own command on an instance folder of its own, with rate limits off and access tokens that
 live 10 seconds, so the page's silent refresh is used throughout. It saves screenshots at desktop
-and phone sizes; a passing run copies them to clients/web/screenshots/, which the README shows.
+and phone sizes in a temporary folder: tests never rewrite tracked files. `make screenshots` sets
+UPDATE_SCREENSHOTS=1, and only then a passing run copies them to clients/web/screenshots/, which
+the README shows. CHROMIUM names the browser (default /usr/bin/chromium, as in the Makefile).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tests.test_server import LiveServer
 
 CLIENT_DIR = PROJECT_ROOT / "clients" / "web"
 SCREENSHOT_DIR = CLIENT_DIR / "screenshots"
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 SCREENS = (
     "login",
@@ -92,7 +94,7 @@ def test_ui_assets_are_served_and_anything_else_is_a_json_404(client):
 def test_whole_journey_in_chromium_at_desktop_and_phone_sizes(tmp_path):
     node = shutil.which("node")
     assert node, "Node.js is missing: `make test` installs what the browser tests need"
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make browser`"
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make browser` (or set CHROMIUM=/path)"
     assert (CLIENT_DIR / "node_modules" / "playwright-core").is_dir(), "run `make browser`"
     shots_dir = tmp_path / "screenshots"
     server = LiveServer(tmp_path / "instance", keep_output=True, ACCESS_TOKEN_TTL="10")
@@ -104,7 +106,7 @@ def test_whole_journey_in_chromium_at_desktop_and_phone_sizes(tmp_path):
             env={
                 **os.environ,
                 "BASE_URL": server.url,
-                "CHROMIUM_PATH": str(CHROMIUM),
+                "CHROMIUM": str(CHROMIUM),
                 "SCREENSHOT_DIR": str(shots_dir),
                 # No SMTP_HOST: the server writes its emails here, where the journey reads the
                 # password reset link.
@@ -127,7 +129,12 @@ def test_whole_journey_in_chromium_at_desktop_and_phone_sizes(tmp_path):
         shots = sorted(shots_dir.glob(f"{size}-*.png"))
         assert [shot.stem.split("-", 2)[2] for shot in shots] == list(SCREENS)
         assert {png_size(shot) for shot in shots} == {dimensions}
-    # Only a passing journey replaces the screenshots the README shows.
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        replace_committed_screenshots(shots_dir)
+
+
+def replace_committed_screenshots(shots_dir: Path) -> None:
+    """Replace the README's screenshots with a passing run's (`make screenshots` only)."""
     SCREENSHOT_DIR.mkdir(exist_ok=True)
     for old in SCREENSHOT_DIR.glob("*.png"):
         old.unlink()

@@ -101,6 +101,7 @@ export function confirmAction({ title, message, confirmLabel }) {
     const finish = (answer) => {
       ok.removeEventListener("click", onOk);
       cancel.removeEventListener("click", onCancel);
+      dialog.removeEventListener("cancel", onCancel);
       dialog.removeEventListener("close", onClose);
       if (dialog.open) {
         dialog.close();
@@ -112,9 +113,15 @@ export function confirmAction({ title, message, confirmLabel }) {
     };
     const onOk = () => finish(true);
     const onCancel = () => finish(false);
-    const onClose = () => finish(false);
+    // The browser queues "close" as a task: after an Escape, a busy machine can deliver it once the
+    // next confirmation is already open. Escape is answered on "cancel" (fired at once) instead, and
+    // a "close" that finds the dialog open again belongs to an earlier confirmation.
+    const onClose = () => {
+      if (!dialog.open) finish(false);
+    };
     ok.addEventListener("click", onOk);
     cancel.addEventListener("click", onCancel);
+    dialog.addEventListener("cancel", onCancel);
     dialog.addEventListener("close", onClose);
     dialog.showModal();
     cancel.focus(); // the safe choice has the focus: Enter on its own never destroys anything
