@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "PREVIOUS_SECRET_KEYS": "",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;20 per hour",
+    "RATELIMIT_LOGIN_ACCOUNT_CEILING": "100 per hour",
+    "RATELIMIT_OTP_PER_ACCOUNT": "5 per minute;20 per hour",
     "RATELIMIT_LOGIN_PER_ADDRESS": "20 per minute;200 per hour",
     "RATELIMIT_SIGNUP_PER_ADDRESS": "10 per minute;50 per hour",
     "RATELIMIT_REFRESH_PER_ADDRESS": "60 per minute",

@@ -8,13 +8,15 @@ few seconds; a route that needs it answers 503 anyway.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import hmac
 import ipaddress
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +30,9 @@ from ratelimit_storage import (
     STORAGE_SCHEME,
     fail_open,
     init_storage,
+    is_live,
     read_ahead,
+    remember_key,
     request_counters,
     write_deferred_increments,
 )
@@ -44,7 +48,20 @@ UNKNOWN_ADDRESS = "unknown"
 # IPv6 clients get a whole /64 each, so one client counts once however many addresses it uses.
 IPV6_CLIENT_PREFIX = 64
 USER_ID_KEY = "rate_limit_user_id"
-FALLBACK_LIMITS = {"RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour"}
+FALLBACK_LIMITS = {
+    "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour",
+    "RATELIMIT_LOGIN_ACCOUNT_CEILING": "100 per hour",
+    "RATELIMIT_OTP_PER_ACCOUNT": "5 per minute;20 per hour",
+}
+# Set while a login checks the second steps: the password was right (see checking_second_factor).
+SECOND_FACTOR_KEY = "rate_limit_second_factor"
+OTP_REQUIRED_ERROR = "otp_required"
+# Where a known address is remembered: its own counter-collection key, live for REFRESH_TOKEN_TTL.
+KNOWN_ADDRESS_PREFIX = "known-address"
+DEFAULT_KNOWN_ADDRESS_SECONDS = 30 * 24 * 60 * 60
+# HMAC keys for what the counters hold, each derived from SECRET_KEY for one purpose only.
+ACCOUNT_HASH_PURPOSE = b"rate-limit account"
+ADDRESS_HASH_PURPOSE = b"rate-limit address"
 
 
 # Client address --------------------------------------------------------------------------------
@@ -123,7 +140,54 @@ def _login_account_key() -> str | None:
     if not isinstance(email, str):
         return None
     # Hashed: the collection holds no email addresses, and a huge one makes a short key.
-    return hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
+    return account_hash(normalise_email(email).encode("utf-8", "surrogatepass"))
+
+
+def _keyed_hash(purpose: bytes, value: bytes) -> str:
+    """Return HMAC-SHA256 of value under a key derived from SECRET_KEY for this purpose."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    # Keyed: without SECRET_KEY nobody can tell from a counter key (or a log line) whose it is,
+    # as anyone could by hashing candidate emails if the hash were unsalted.
+    key = hmac.new(secret, purpose, hashlib.sha256).digest()
+    return hmac.new(key, value, hashlib.sha256).hexdigest()
+
+
+def account_hash(normalised_email: bytes) -> str:
+    """Return the keyed hash that names an account (its normalised email) in counters and logs."""
+    return _keyed_hash(ACCOUNT_HASH_PURPOSE, normalised_email)
+
+
+def _account_address_key() -> str | None:
+    """Return the login's account hash joined with the client address key, or None."""
+    account = _login_account_key()
+    return None if account is None else f"{account}|{_address_key()}"
+
+
+def _known_address_key(account: str) -> str:
+    """Return the counter key remembering that this client address logged in to this account."""
+    address = _keyed_hash(ADDRESS_HASH_PURPOSE, _address_key().encode("utf-8", "surrogatepass"))
+    return f"{KNOWN_ADDRESS_PREFIX}/{account}/{address}"
+
+
+def _ceiling_exempt() -> bool:
+    """Tell whether the account ceiling skips this login: no account, or a known address."""
+    account = _login_account_key()
+    if account is None:
+        return True
+    # The storage failing answers "unknown address": the ceiling then fails open by itself.
+    return fail_open(False, functools.partial(is_live, _known_address_key(account)))
+
+
+def _remember_login_address() -> None:
+    """Record that the client address logged in to the login body's account (exempts it)."""
+    account = _login_account_key()
+    state = _state()
+    # No ceiling, nothing to be exempt from.
+    if account is None or state is None or not state.limits.get("RATELIMIT_LOGIN_ACCOUNT_CEILING"):
+        return
+    seconds = int(current_app.config.get("REFRESH_TOKEN_TTL") or DEFAULT_KNOWN_ADDRESS_SECONDS)
+    fail_open(None, functools.partial(remember_key, _known_address_key(account), seconds))
 
 
 def _user_id_key() -> str | None:
@@ -131,9 +195,27 @@ def _user_id_key() -> str | None:
     return g.get(USER_ID_KEY)
 
 
+@contextlib.contextmanager
+def checking_second_factor() -> Iterator[None]:
+    """Mark a login's password as right while its second steps run (a 401 then is the code's)."""
+    setattr(g, SECOND_FACTOR_KEY, True)
+    yield
+    # Passed: a 401 after this (a session race) is the password's again.
+    setattr(g, SECOND_FACTOR_KEY, False)
+
+
 def _login_failed(response: Response) -> bool:
-    """Tell whether a login was refused for its credentials."""
-    return response.status_code == 401
+    """Tell whether a login was refused for its password (not for its two-factor code)."""
+    return response.status_code == 401 and not g.get(SECOND_FACTOR_KEY, False)
+
+
+def _otp_failed(response: Response) -> bool:
+    """Tell whether a login with the right password was refused for a wrong two-factor code."""
+    if response.status_code != 401 or not g.get(SECOND_FACTOR_KEY, False):
+        return False
+    body = response.get_json(silent=True)
+    # Asking for the code is the first step of every 2FA login, not a failure.
+    return not (isinstance(body, dict) and body.get("error") == OTP_REQUIRED_ERROR)
 
 
 CREDENTIAL_FIELDS = ("current_password", "password", "otp")
@@ -157,17 +239,36 @@ class LimitRule:
     scope: str
     # None: every request counts; else only responses for which this says True.
     counts: Callable[[Response], bool] | None = None
+    # Shared: one counter across every route with this rule, not one per route.
+    shared: bool = False
+    # True: this request neither tests nor counts against the rule (besides having no key).
+    exempt: Callable[[], bool] | None = None
 
 
 SIGNUP_RULES = (LimitRule("RATELIMIT_SIGNUP_PER_ADDRESS", _address_key, "address"),)
 LOGIN_RULES = (
-    LimitRule("RATELIMIT_LOGIN_PER_ACCOUNT", _login_account_key, "account", _login_failed),
+    # Per account and address: one client's guesses never lock the owner out elsewhere.
+    LimitRule("RATELIMIT_LOGIN_PER_ACCOUNT", _account_address_key, "account", _login_failed),
+    # Per account over every address (distributed guessing), except addresses it logged in from.
+    LimitRule(
+        "RATELIMIT_LOGIN_ACCOUNT_CEILING",
+        _login_account_key,
+        "account-ceiling",
+        _login_failed,
+        exempt=_ceiling_exempt,
+    ),
     LimitRule("RATELIMIT_LOGIN_PER_ADDRESS", _address_key, "address", _login_failed),
+    LimitRule("RATELIMIT_OTP_PER_ACCOUNT", _login_account_key, "otp", _otp_failed),
 )
 REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", _address_key, "address"),)
 PASSWORD_CHECK_RULES = (
+    # One budget per account across every route that asks for the current password.
     LimitRule(
-        "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT", _user_id_key, "account", _current_password_wrong
+        "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT",
+        _user_id_key,
+        "password-check",
+        _current_password_wrong,
+        shared=True,
     ),
 )
 EMAIL_RULES = (
@@ -283,15 +384,21 @@ def _apply_rules(state: RateLimitState, view: View, rules: tuple[LimitRule, ...]
         rate = state.limits.get(rule.setting)
         if not rate:
             continue
-        guarded = state.limiter.limit(
+        decorator = state.limiter.shared_limit if rule.shared else state.limiter.limit
+        guarded = decorator(
             rate,
             key_func=lambda key=rule.key: key() or "",
             # No key (e.g. a login body without a string email): nothing to count for this rule.
-            exempt_when=lambda key=rule.key: key() is None,
+            exempt_when=lambda rule=rule: _exempt(rule),
             deduct_when=None if rule.counts is None else _deduct_after_response(rule.counts),
             scope=rule.scope,
         )(guarded)
     return guarded
+
+
+def _exempt(rule: LimitRule) -> bool:
+    """Tell whether this request skips the rule: it has no key, or the rule exempts it."""
+    return rule.key() is None or (rule.exempt is not None and rule.exempt())
 
 
 def _deduct_after_response(counts: Callable[[Response], bool]) -> Callable[[Response], bool]:
@@ -314,7 +421,8 @@ def _read_counters_ahead(state: RateLimitState, rules: tuple[LimitRule, ...]) ->
 
     Only rules that count some responses are tested before the view (the others increment at
     once). The keys are the ones Flask-Limiter builds (a non-shared limit is scoped by
-    endpoint); a key it builds otherwise is simply read on its own: this only saves round trips.
+    endpoint, a shared one by its scope alone), plus a login's known-address record; a key it
+    builds otherwise is simply read on its own: this only saves round trips.
     """
     keys = []
     for rule in rules:
@@ -322,7 +430,9 @@ def _read_counters_ahead(state: RateLimitState, rules: tuple[LimitRule, ...]) ->
         identity = rule.key() if tested else None
         if identity is None:
             continue
-        scope = f"{request.endpoint}:{rule.scope}"
+        if rule.exempt is _ceiling_exempt:
+            keys.append(_known_address_key(identity))
+        scope = rule.scope if rule.shared else f"{request.endpoint}:{rule.scope}"
         keys += [item.key_for(identity, scope) for item in state.rate_items[rule.setting]]
     if keys:
         fail_open(None, functools.partial(read_ahead, keys))
@@ -350,8 +460,27 @@ def limit_signup(view: View) -> View:
 
 
 def limit_login(view: View) -> View:
-    """Limit failed (401) logins per account and per client address; successes cost nothing."""
-    return _limited_by(LOGIN_RULES)(view)
+    """Limit failed logins per account and address, per account, per address, and wrong codes.
+
+    A success costs nothing and makes the client's address known to the account, which
+    exempts it from the account ceiling for REFRESH_TOKEN_TTL seconds.
+    """
+    limited = _limited_by(LOGIN_RULES)(view)
+
+    @functools.wraps(view)
+    def remember_address(*args: Any, **kwargs: Any) -> Any:
+        response = limited(*args, **kwargs)
+        state = _state()
+        if state is not None and state.limiter is not None and _succeeded(response):
+            _remember_login_address()
+        return response
+
+    return remember_address
+
+
+def _succeeded(response: Any) -> bool:
+    """Tell whether a view's return value is a 2xx response."""
+    return isinstance(response, Response) and 200 <= response.status_code < 300
 
 
 def limit_refresh(view: View) -> View:

@@ -211,6 +211,33 @@ def _live_counter(key: str) -> dict[str, Any] | None:
     )
 
 
+def is_live(key: str) -> bool:
+    """Tell whether the key has a live record (as read ahead, if it was)."""
+    return _live_counter(key) is not None
+
+
+def remember_key(key: str, seconds: int) -> None:
+    """Keep a record under key live for the next seconds (e.g. an address known to an account).
+
+    Read ahead, an already fresh record costs no round trip.
+    """
+    now = time.time()
+    record = _live_counter(key)
+    if record is not None and record["window_end"] > now + seconds / 2:
+        # Still live for over half its life: not worth a write on every success.
+        return
+    window_end = now + seconds
+    window = {"window_end": window_end, "expire_at": datetime.fromtimestamp(window_end, UTC)}
+    counters = request_counters()
+    if counters is not None:
+        counters.read.pop(key, None)
+    # A plain $set upsert: two processes remembering one key at once both succeed.
+    try:
+        _counters().update_one({"_id": key}, {"$set": {"count": 1, **window}}, upsert=True)
+    except DuplicateKeyError:
+        _counters().update_one({"_id": key}, {"$set": {"count": 1, **window}})
+
+
 def read_ahead(keys: list[str]) -> None:
     """Read the live counters of keys in one query, for this request's tests to use."""
     found = {

@@ -10,7 +10,13 @@ import mailer
 from account_security import public_base_url, send_verification_link
 from auth_middleware import open_session, refresh_session, token_required
 from models import DuplicateError, User
-from ratelimit import limit_login, limit_password_check, limit_refresh, limit_signup
+from ratelimit import (
+    checking_second_factor,
+    limit_login,
+    limit_password_check,
+    limit_refresh,
+    limit_signup,
+)
 from request_body import json_body
 from responses import ApiError, success_response
 from session_store import Sessions
@@ -70,7 +76,9 @@ def login() -> Response:
         )
     user = match.user
     # The security state and session map come from login's own read: no second user lookup.
-    check_second_steps(user["_id"], match.security, data.get("otp"))
+    # The password was right: a refusal now is the second steps' (limited on its own).
+    with checking_second_factor():
+        check_second_steps(user["_id"], match.security, data.get("otp"))
     tokens = open_session(user["_id"], match.sessions, match.password_hash)
     if tokens is None:
         # The password changed between its check and the session's write: it was the old one.

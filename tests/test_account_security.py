@@ -242,7 +242,7 @@ def test_the_secret_is_sealed_with_the_server_key(make_app, user, client, enroll
 
 
 def test_wrong_codes_at_login_are_rate_limited(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_OTP_PER_ACCOUNT="3 per minute")
     client = app.test_client()
     sign_up(client, "ada@example.com")
     token = login(client).json["data"]["token"]

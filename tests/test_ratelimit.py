@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
@@ -28,6 +30,8 @@ LOGIN_FAILED = {
 }
 ATTACKER = {"REMOTE_ADDR": "203.0.113.7"}
 OTHER_ATTACKER = {"REMOTE_ADDR": "198.51.100.9"}
+OWNER = {"REMOTE_ADDR": "192.0.2.44"}
+RIGHT_LOGIN = {"email": "ada@example.com", "password": PASSWORD}
 GENEROUS = "1000 per minute"
 
 
@@ -36,6 +40,8 @@ def limited_app(make_app: Callable[..., Flask], **limits: Any) -> Flask:
     settings = {
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_LOGIN_PER_ACCOUNT": GENEROUS,
+        "RATELIMIT_LOGIN_ACCOUNT_CEILING": GENEROUS,
+        "RATELIMIT_OTP_PER_ACCOUNT": GENEROUS,
         "RATELIMIT_LOGIN_PER_ADDRESS": GENEROUS,
         "RATELIMIT_SIGNUP_PER_ADDRESS": GENEROUS,
         "RATELIMIT_REFRESH_PER_ADDRESS": GENEROUS,
@@ -115,23 +121,128 @@ def test_signup_limit_is_per_address(make_app):
 # Login per account and per address ---------------------------------------------------------------
 
 
-def test_failed_logins_over_the_account_limit_are_refused_from_any_address(make_app):
+def test_failed_logins_over_the_account_limit_are_refused_from_that_address(make_app):
     app = limited_app(make_app, RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
     client = app.test_client()
     sign_up(client, "ada@example.com")
-    assert_login_failed(fail_login(client))
-    assert_login_failed(fail_login(client, environ_overrides=ATTACKER))
-    assert_login_failed(fail_login(client, environ_overrides=OTHER_ATTACKER))
+    for _ in range(3):
+        assert_login_failed(fail_login(client, environ_overrides=ATTACKER))
 
-    # Another address, the right password, and the email spelt differently: still this account.
+    # The right password, and the email spelt differently: still this account, from this address.
     response = client.post(
         "/users/login",
         json={"email": "  ADA@example.com", "password": PASSWORD},
-        environ_overrides={"REMOTE_ADDR": "192.0.2.44"},
+        environ_overrides=ATTACKER,
     )
 
     assert_too_many_requests(response, 60)
     assert "token" not in response.json
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_out_the_owner(make_app):
+    app = limited_app(make_app, RATELIMIT_LOGIN_PER_ACCOUNT="5 per minute;20 per hour")
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    attempts = [fail_login(client, environ_overrides=ATTACKER) for _ in range(10)]
+
+    response = client.post("/users/login", json=RIGHT_LOGIN, environ_overrides=OWNER)
+
+    for attempt in attempts[:5]:
+        assert_login_failed(attempt)
+    for attempt in attempts[5:]:
+        assert_too_many_requests(attempt, 60)
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["email"] == "ada@example.com"
+    assert response.json["data"]["token"]
+
+
+def test_owner_behind_a_trusted_proxy_is_not_locked_out_by_another_client(make_app):
+    app = limited_app(
+        make_app, RATELIMIT_LOGIN_PER_ACCOUNT="5 per minute", TRUSTED_PROXIES="10.0.0.0/8"
+    )
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        assert_login_failed(
+            fail_login(client, environ_overrides=proxy, headers={"X-Forwarded-For": "203.0.113.7"})
+        )
+
+    attacker = fail_login(
+        client, environ_overrides=proxy, headers={"X-Forwarded-For": "203.0.113.7"}
+    )
+    owner = client.post(
+        "/users/login",
+        json=RIGHT_LOGIN,
+        environ_overrides=proxy,
+        headers={"X-Forwarded-For": "192.0.2.44"},
+    )
+
+    assert_too_many_requests(attacker, 60)
+    assert owner.status_code == 200, owner.json
+    assert owner.json["data"]["token"]
+
+
+def ceiling_reached(make_app: Callable[..., Flask]) -> tuple[Flask, FlaskClient]:
+    """Return an app whose account ceiling (3 per hour) three addresses used up, and its client.
+
+    The owner logged in from OWNER before the guessing began.
+    """
+    app = limited_app(make_app, RATELIMIT_LOGIN_ACCOUNT_CEILING="3 per hour")
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    first = client.post("/users/login", json=RIGHT_LOGIN, environ_overrides=OWNER)
+    assert first.status_code == 200, first.json
+    for number in range(3):
+        assert_login_failed(
+            fail_login(client, environ_overrides={"REMOTE_ADDR": f"203.0.113.{number}"})
+        )
+    return app, client
+
+
+def sessions_of(app: Flask, email: str) -> int:
+    """Return how many sessions the user with this email has."""
+    with app.app_context():
+        user = database.get_db().users.find_one({"email": email})
+        return database.get_db().sessions.count_documents({"user_id": str(user["_id"])})
+
+
+def test_account_ceiling_refuses_a_new_address_even_with_the_right_password(make_app):
+    app, client = ceiling_reached(make_app)
+    sessions = sessions_of(app, "ada@example.com")
+
+    guess = fail_login(client, environ_overrides={"REMOTE_ADDR": "198.51.100.1"})
+    right = client.post(
+        "/users/login", json=RIGHT_LOGIN, environ_overrides={"REMOTE_ADDR": "198.51.100.2"}
+    )
+
+    assert_too_many_requests(guess, 3600)
+    assert_too_many_requests(right, 3600)
+    assert sessions_of(app, "ada@example.com") == sessions
+
+
+def test_account_ceiling_lets_the_owner_log_in_from_a_known_address(make_app):
+    app, client = ceiling_reached(make_app)
+    sessions = sessions_of(app, "ada@example.com")
+
+    response = client.post("/users/login", json=RIGHT_LOGIN, environ_overrides=OWNER)
+
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["token"]
+    assert sessions_of(app, "ada@example.com") == sessions + 1
+
+
+def test_a_known_address_is_forgotten_after_the_refresh_token_lifetime(make_app):
+    app, client = ceiling_reached(make_app)
+    with app.app_context():
+        # REFRESH_TOKEN_TTL is over: end the record's life rather than wait for it.
+        database.get_db().rate_limits.update_many(
+            {"_id": {"$regex": "^known-address/"}}, {"$set": {"window_end": time.time() - 1}}
+        )
+
+    response = client.post("/users/login", json=RIGHT_LOGIN, environ_overrides=OWNER)
+
+    assert_too_many_requests(response, 3600)
 
 
 def test_account_limit_leaves_other_accounts_alone(make_app):
@@ -254,7 +365,7 @@ class CommandLog(monitoring.CommandListener):
 
 
 @pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
-def test_a_login_reads_its_four_counters_at_once_and_writes_them_at_once(make_app):
+def test_a_login_reads_its_counters_at_once_and_writes_them_at_once(make_app):
     log = CommandLog()
     app = limited_app(
         make_app,
@@ -268,19 +379,113 @@ def test_a_login_reads_its_four_counters_at_once_and_writes_them_at_once(make_ap
     sign_up(client, "ada@example.com")
     log.commands.clear()
 
-    success = client.post("/users/login", json={"email": "ada@example.com", "password": PASSWORD})
+    first = client.post("/users/login", json=RIGHT_LOGIN)
+    after_first = log.on("rate_limits")
+    log.commands.clear()
+    success = client.post("/users/login", json=RIGHT_LOGIN)
     after_success = log.on("rate_limits")
     failures = [fail_login(client) for _ in range(2)]
 
-    assert success.status_code == 200, success.json
-    assert success.json["message"] == "Successfully fetched auth token"
+    for response in (first, success):
+        assert response.status_code == 200, response.json
+        assert response.json["message"] == "Successfully fetched auth token"
     for failure in failures:
         assert_login_failed(failure)
-    # One read before each login; one write after each failure (its four counters together).
+    # The first success from an address also records it as known; later ones only read.
+    assert after_first == ["find", "update"]
+    # One read before each login; one write after each failure (its counters together).
     assert after_success == ["find"]
     assert log.on("rate_limits") == ["find", "find", "update", "find", "update"]
     logins = [counter for counter in stored_counters(app) if "users.login:" in counter["_id"]]
+    # Per account and address (2), the ceiling is skipped at a known address, per address (2).
     assert [counter["count"] for counter in logins] == [2, 2, 2, 2]
+
+
+def test_counter_keys_name_accounts_by_a_keyed_hash_not_a_plain_one(make_app):
+    app = limited_app(make_app, RATELIMIT_LOGIN_PER_ACCOUNT="5 per minute")
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    assert client.post("/users/login", json=RIGHT_LOGIN).status_code == 200
+    assert_login_failed(fail_login(client))
+
+    keys = " ".join(counter["_id"] for counter in stored_counters(app))
+
+    assert "users.login:account/" in keys and "known-address/" in keys
+    assert hashlib.sha256(b"ada@example.com").hexdigest() not in keys
+    assert "ada@example.com" not in keys
+
+
+# Two-factor logins -------------------------------------------------------------------------------
+
+
+def two_factor_user(client: FlaskClient) -> list[str]:
+    """Sign up ada@example.com with two-factor on; return her recovery codes."""
+    sign_up(client, "ada@example.com")
+    token = client.post("/users/login", json=RIGHT_LOGIN).json["data"]["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    secret = client.post("/users/2fa/setup", headers=headers).json["data"]["secret"]
+    enabled = client.post(
+        "/users/2fa/enable", headers=headers, json={"otp": pyotp.TOTP(secret).now()}
+    )
+    assert enabled.status_code == 200, enabled.json
+    return enabled.json["data"]["recovery_codes"]
+
+
+def test_asking_for_the_code_is_not_a_failed_login(make_app):
+    app = limited_app(
+        make_app,
+        RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute",
+        RATELIMIT_LOGIN_ACCOUNT_CEILING="2 per hour",
+        RATELIMIT_LOGIN_PER_ADDRESS="2 per minute",
+        RATELIMIT_OTP_PER_ACCOUNT="2 per minute",
+    )
+    client = app.test_client()
+    codes = two_factor_user(client)
+
+    asked = [client.post("/users/login", json=RIGHT_LOGIN) for _ in range(4)]
+    response = client.post("/users/login", json={**RIGHT_LOGIN, "otp": codes[0]})
+
+    for answer in asked:
+        assert answer.status_code == 401, answer.json
+        assert answer.json["error"] == "otp_required"
+        assert "token" not in str(answer.json)
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["token"]
+    assert [c for c in stored_counters(app) if "users.login:" in c["_id"]] == []
+
+
+def test_wrong_codes_are_limited_per_account_and_not_as_wrong_passwords(make_app):
+    app = limited_app(
+        make_app,
+        RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute",
+        RATELIMIT_OTP_PER_ACCOUNT="2 per minute",
+    )
+    client = app.test_client()
+    codes = two_factor_user(client)
+    wrong = [
+        client.post(
+            "/users/login", json={**RIGHT_LOGIN, "otp": "000000"}, environ_overrides=address
+        )
+        for address in (ATTACKER, OTHER_ATTACKER)
+    ]
+
+    refused = client.post(
+        "/users/login", json={**RIGHT_LOGIN, "otp": codes[0]}, environ_overrides=OWNER
+    )
+
+    for answer in wrong:
+        assert answer.status_code == 401, answer.json
+        assert answer.json["message"] == "Invalid two-factor authentication code"
+    assert_too_many_requests(refused, 60)
+    counters = [c for c in stored_counters(app) if "users.login:" in c["_id"]]
+    assert [c["count"] for c in counters if ":otp/" in c["_id"]] == [2]
+    assert [c for c in counters if ":otp/" not in c["_id"]] == []
+    with app.app_context():
+        # The minute is over: end the windows rather than wait. The refused code was not spent.
+        database.get_db().rate_limits.update_many({}, {"$set": {"window_end": time.time() - 1}})
+    response = client.post("/users/login", json={**RIGHT_LOGIN, "otp": codes[0]})
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["token"]
 
 
 @pytest.mark.parametrize(
@@ -415,6 +620,8 @@ def test_client_address_without_a_peer_is_unknown():
         ("TRUSTED_PROXIES", "proxy.internal"),
         ("RATELIMIT_LOGIN_PER_ACCOUNT", "lots"),
         ("RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT", "5 per fortnight"),
+        ("RATELIMIT_LOGIN_ACCOUNT_CEILING", "a hundred an hour"),
+        ("RATELIMIT_OTP_PER_ACCOUNT", "5 per"),
     ],
 )
 def test_bad_settings_stop_start_up(make_app, setting, value):
@@ -547,3 +754,33 @@ def test_right_current_passwords_are_not_counted(make_app):
 
     assert [response.status_code for response in responses] == [200, 200, 200]
     assert responses[-1].json["message"] == "successfully updated password"
+
+
+def test_wrong_current_passwords_share_one_budget_across_routes(make_app):
+    app = limited_app(make_app, RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT="5 per minute")
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    token = client.post("/users/login", json=RIGHT_LOGIN).json["data"]["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/users/2fa/setup", headers=headers).status_code == 200
+    change = {"current_password": WRONG_PASSWORD, "new_password": "Brand-New-Horse-7"}
+    for _ in range(3):
+        wrong_password = client.put("/users/password", json=change, headers=headers)
+        assert wrong_password.status_code == 400, wrong_password.json
+        assert set(wrong_password.json["error"]) == {"current_password"}
+    for _ in range(2):
+        wrong_code = client.post("/users/2fa/enable", json={"otp": "000000"}, headers=headers)
+        assert wrong_code.status_code == 400, wrong_code.json
+        assert set(wrong_code.json["error"]) == {"otp"}
+
+    at_first_route = client.put("/users/password", json=change, headers=headers)
+    at_second_route = client.post("/users/2fa/enable", json={"otp": "000000"}, headers=headers)
+
+    assert_too_many_requests(at_first_route, 60)
+    assert_too_many_requests(at_second_route, 60)
+    password_checks = [c for c in stored_counters(app) if "/password-check/" in c["_id"]]
+    assert [c["count"] for c in password_checks] == [5]
+    with app.app_context():
+        user = database.get_db().users.find_one({"email": "ada@example.com"})
+    assert not user.get("totp_enabled")
+    assert client.post("/users/login", json=RIGHT_LOGIN).status_code == 200
