@@ -68,12 +68,7 @@ def login() -> Response:
         raise ApiError(400, "Invalid data", errors)
     match = User().login(normalise_email(data["email"]), data["password"])
     if match is None:
-        raise ApiError(
-            401,
-            "Error fetching auth token!, invalid email or password",
-            "Unauthorized",
-            {"WWW-Authenticate": "Bearer"},
-        )
+        raise login_refused()
     user = match.user
     # The security state and session map come from login's own read: no second user lookup.
     # The password was right: a refusal now is the second steps' (limited on its own).
@@ -82,13 +77,18 @@ def login() -> Response:
     tokens = open_session(user["_id"], match.sessions, match.password_hash)
     if tokens is None:
         # The password changed between its check and the session's write: it was the old one.
-        raise ApiError(
-            401,
-            "Error fetching auth token!, invalid email or password",
-            "Unauthorized",
-            {"WWW-Authenticate": "Bearer"},
-        )
+        raise login_refused()
     return success_response("Successfully fetched auth token", {**user, **tokens})
+
+
+def login_refused() -> ApiError:
+    """Return the one 401 for an unknown email, a wrong password or a disabled account."""
+    return ApiError(
+        401,
+        "Error fetching auth token!, invalid email or password",
+        "Unauthorized",
+        {"WWW-Authenticate": "Bearer"},
+    )
 
 
 def check_second_steps(user_id: str, state: dict[str, Any], otp: Any) -> None:
