@@ -116,10 +116,14 @@ def make_instance_folder_private(instance_path: str) -> None:
     """
     os.umask(PRIVATE_UMASK)
     folder = Path(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in (folder, *folder.iterdir()):
-        if path.is_dir() and not path.is_symlink():
-            path.chmod(0o700)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (folder, *folder.iterdir()):
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o700)
+    except OSError as error:
+        # A deployment with SECRET_KEY, DATABASE_URL and GridFS covers may never write here.
+        logger.warning("instance folder %s not made private: %s", folder, error.strerror)
 
 
 # Errors ------------------------------------------------------------------------------------------
