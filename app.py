@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import IO, Any
 
 from flask import Flask, Request, Response, current_app, g, request
 from pymongo.errors import ConnectionFailure, PyMongoError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 import database
 from account_security import account_security
@@ -32,6 +33,9 @@ from users import users
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# Files and folders the app creates (database, mail with live reset tokens, covers, keys) are
+# its own: no group or other access.
+PRIVATE_UMASK = 0o077
 
 
 class InMemoryUploadRequest(Request):
@@ -53,12 +57,15 @@ class InMemoryUploadRequest(Request):
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, .env and explicit overrides."""
     settings = load_settings(config)
+    make_instance_folder_private(settings["INSTANCE_PATH"])
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.request_class = InMemoryUploadRequest
     # /books and /books/ both answer, and //books/ is a 404: Werkzeug's redirects would be HTML.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
     app.config.update(settings)
+    # First of all hooks: nothing (rate limits, logs) may act on a request for a foreign host.
+    app.before_request(reject_untrusted_host)
     init_logging(app)
     init_http_headers(app)
     if not app.config["SECRET_KEY"]:
@@ -102,12 +109,30 @@ def sweep_leftovers(app: Flask) -> None:
         logger.info("removed %d cover leftovers of interrupted uploads", removed)
 
 
+def make_instance_folder_private(instance_path: str) -> None:
+    """Create the instance folder 0700, close up folders made before, and keep new files 0600.
+
+    The umask is process-wide on purpose: mail and covers are written later, by any thread.
+    """
+    os.umask(PRIVATE_UMASK)
+    folder = Path(instance_path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (folder, *folder.iterdir()):
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o700)
+    except OSError as error:
+        # A deployment with SECRET_KEY, DATABASE_URL and GridFS covers may never write here.
+        logger.warning("instance folder %s not made private: %s", folder, error.strerror)
+
+
 # Errors ------------------------------------------------------------------------------------------
 
 
 def register_error_handlers(app: Flask) -> None:
     """Answer every error, expected or not, with the JSON failure envelope."""
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(PyMongoError, handle_database_error)
     app.register_error_handler(CoverStorageError, handle_storage_error)
@@ -137,6 +162,19 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
     return error_response(status, message, None, headers)
+
+
+def reject_untrusted_host() -> None:
+    """Refuse a request whose Host header is not in TRUSTED_HOSTS, before anything acts on it."""
+    # Flask checks the Host when it binds the URL adapter but raises only at dispatch, after
+    # the before_request hooks: raise it here instead.
+    if isinstance(request.routing_exception, SecurityError):
+        raise request.routing_exception
+
+
+def handle_untrusted_host(error: SecurityError) -> Response:
+    """Answer a Host header outside TRUSTED_HOSTS with a 400 (links are built from it)."""
+    return error_response(400, "Unknown Host header", "Bad Request")
 
 
 def handle_database_error(error: PyMongoError) -> Response:

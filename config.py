@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour",
     "TRUSTED_PROXIES": "",
     "PUBLIC_URL": None,
+    # Host names (ports ignored) a request's Host header may carry; empty: see trusted_hosts().
+    "TRUSTED_HOSTS": "",
     "COVER_STORAGE": "local",
     "SMTP_HOST": "",
     "SMTP_PORT": 587,
@@ -120,6 +122,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError("COVER_STORAGE must be one of: " + ", ".join(COVER_STORAGES))
     if settings["PUBLIC_URL"]:
         settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
+    settings["TRUSTED_HOSTS"] = trusted_hosts(settings)
     if settings["SECRET_KEY"] is not None:
         check_secret_key(settings["SECRET_KEY"])
     settings["PREVIOUS_SECRET_KEYS"] = _previous_keys(settings["PREVIOUS_SECRET_KEYS"])
@@ -178,6 +181,41 @@ def _check_public_url(url: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError("PUBLIC_URL must be an absolute http:// or https:// URL")
     return url.rstrip("/") + "/"
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+WILDCARD_ADDRESSES = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - compared, never bound
+
+
+def trusted_hosts(settings: Mapping[str, Any]) -> list[str] | None:
+    """Return the host names Flask accepts in a Host header (None: any, when set to "*").
+
+    Unset, they are PUBLIC_URL's host, HOST unless it is a wildcard address, and loopback: a
+    Host header naming loopback can only point links back at the client's own machine.
+    """
+    value = settings["TRUSTED_HOSTS"]
+    names = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    names = [_host_name(name) for name in names if name.strip()]
+    if "*" in names:
+        return None
+    if names:
+        return names
+    defaults = [*LOOPBACK_HOSTS]
+    if settings["PUBLIC_URL"]:
+        defaults.append(urlsplit(settings["PUBLIC_URL"]).hostname or "")
+    if str(settings["HOST"]).strip() not in WILDCARD_ADDRESSES:
+        defaults.append(str(settings["HOST"]).strip().lower())
+    # An IPv6 literal (HOST=::1) cannot be matched (see _host_name): reach it by name instead.
+    return list(dict.fromkeys(name for name in defaults if name and ":" not in name))
+
+
+def _host_name(value: str) -> str:
+    """Return a host name without its port, lower-cased, or refuse an IPv6 literal."""
+    name = value.strip().lower()
+    if name.startswith("[") or name.count(":") > 1:
+        # Werkzeug 3.1 cannot match a bracketed IPv6 Host header against any list entry.
+        raise ConfigError("TRUSTED_HOSTS: IPv6 addresses cannot be listed; use a host name")
+    return name.partition(":")[0]
 
 
 def instance_secret_key(instance_path: str | os.PathLike[str]) -> str:

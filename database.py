@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 import shelf_index
 
@@ -21,12 +21,22 @@ DEFAULT_DATABASE_NAME = "myDatabase"
 
 def init_app(app: Flask) -> None:
     """Register the lazy client and create indexes now if the database answers."""
-    app.extensions[EXTENSION_KEY] = {"client": None, "db": None, "indexes_ready": False}
+    app.extensions[EXTENSION_KEY] = {
+        "client": None,
+        "db": None,
+        "indexes_ready": False,
+        # Index name -> what it costs: refused by the server, logged once, never retried.
+        "degraded": {},
+        "missing": {},
+    }
     with app.app_context():
         try:
             ensure_indexes()
-        except PyMongoError:
-            logger.warning("database unreachable at start-up; indexes will be created on first use")
+        except PyMongoError as error:
+            logger.warning(
+                "database unreachable at start-up (%s); indexes will be created on first use",
+                type(error).__name__,
+            )
     # A client must not cross a fork (gunicorn preloads the app): each worker opens its own.
     close_client(app)
 
@@ -75,13 +85,20 @@ def ensure_indexes() -> None:
     """Create every index the models rely on; safe to run again and from several processes."""
     db = _database()
     # One active account per normalised email: disabled accounts move their key aside.
-    db.users.create_index([("email_key", ASCENDING)], unique=True, name="email_key_unique")
+    create_essential_index(
+        db.users, [("email_key", ASCENDING)], unique=True, name="email_key_unique"
+    )
     # One title per shelf, compared trimmed and case-folded.
-    db.books.create_index(
-        [("user_id", ASCENDING), ("title_key", ASCENDING)], unique=True, name="shelf_title_unique"
+    create_essential_index(
+        db.books,
+        [("user_id", ASCENDING), ("title_key", ASCENDING)],
+        unique=True,
+        name="shelf_title_unique",
     )
     # An ISBN once per shelf; books without one hold a unique placeholder (see models).
-    db.books.create_index([("isbn_key", ASCENDING)], unique=True, name="shelf_isbn_unique")
+    create_essential_index(
+        db.books, [("isbn_key", ASCENDING)], unique=True, name="shelf_isbn_unique"
+    )
     # Pages of a shelf, newest or oldest first, whole or one category.
     db.books.create_index([("user_id", ASCENDING), ("created_at", ASCENDING)], name="shelf_by_date")
     db.books.create_index(
@@ -95,12 +112,65 @@ def ensure_indexes() -> None:
         [("user_id", ASCENDING), ("idempotency_key", ASCENDING)], name="shelf_idempotency_key"
     )
     # Idempotency-Key records expire after a day (MongoDB and nx-27017 remove them).
-    db.idempotency_keys.create_index(
-        [("expires_at", ASCENDING)], expireAfterSeconds=0, name="idempotency_expiry"
+    create_housekeeping_index(
+        db.idempotency_keys,
+        [("expires_at", ASCENDING)],
+        expireAfterSeconds=0,
+        name="idempotency_expiry",
     )
     shelf_index.ensure_indexes(db)
     shelf_index.ensure_built(db)
     current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
+
+
+def is_refusal(error: PyMongoError) -> bool:
+    """Tell a server that answered "no" (an option it lacks) from one that did not answer."""
+    return isinstance(error, OperationFailure) and not error.timeout
+
+
+def create_housekeeping_index(collection: Collection, keys: Any, name: str, **options: Any) -> None:
+    """Create an index only housekeeping needs (TTL clean-up); a refusal is logged once and skipped.
+
+    FerretDB 1.x, for one, refuses TTL indexes (code 238): the queries check expiry themselves,
+    so only the clean-up of expired documents is lost. An unreachable server still raises.
+    """
+    try:
+        collection.create_index(keys, name=name, **options)
+    except PyMongoError as error:
+        if not is_refusal(error):
+            raise
+        degraded = current_app.extensions[EXTENSION_KEY]["degraded"]
+        if name not in degraded:
+            logger.warning(
+                "the database refused index %s (code %s); skipped: expiry is checked by the "
+                "queries, but expired documents of %s are not removed",
+                name,
+                error.code,
+                collection.name,
+            )
+        degraded[name] = "refused by the database"
+
+
+def create_essential_index(collection: Collection, keys: Any, name: str, **options: Any) -> None:
+    """Create an index the models rely on (uniqueness); a refusal is logged and makes /ready 503."""
+    try:
+        collection.create_index(keys, name=name, **options)
+    except PyMongoError as error:
+        if not is_refusal(error):
+            raise
+        # Retrying on every request would only answer 500s: report it on /ready instead.
+        logger.error(
+            "the database refused index %s (code %s): its guarantee is not enforced",
+            name,
+            error.code,
+        )
+        current_app.extensions[EXTENSION_KEY]["missing"][name] = "refused by the database"
+
+
+def index_problems() -> tuple[list[str], list[str]]:
+    """Return the names of refused housekeeping indexes and of refused essential ones."""
+    state = current_app.extensions[EXTENSION_KEY]
+    return sorted(state["degraded"]), sorted(state["missing"])
 
 
 def count_matching(collection: Collection, criteria: dict[str, Any]) -> int:

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 DATABASE_NAME = "myDatabase"
 STATE_FILE = "server.json"
 START_TIMEOUT_SECONDS = 15.0
+# The server's data, log and pid files are the app's alone (no authentication guards them).
+PRIVATE_UMASK = 0o077
 
 
 class EmbeddedServerError(Exception):
@@ -34,7 +36,9 @@ def database_dir(instance_path: str | os.PathLike[str]) -> Path:
 def embedded_database_url(instance_path: str | os.PathLike[str]) -> str:
     """Return the URL of this instance folder's server, starting it if it is not running."""
     folder = database_dir(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Folders made before the files were kept private: close them now.
+    folder.chmod(0o700)
     with _exclusive_lock(folder / ".lock"):
         state = _read_state(folder)
         if state and _is_alive(state["pid"]) and _accepts_connections(state["port"]):
@@ -89,7 +93,8 @@ def server_command(data_dir: Path, port: int) -> list[str]:
 
 def _start_server(folder: Path) -> int:
     """Start a daemonised server on a free loopback port, wait until it answers, record it."""
-    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data").mkdir(mode=0o700, exist_ok=True)
+    (folder / "data").chmod(0o700)
     pid_file = folder / "server.pid"
     pid_file.unlink(missing_ok=True)
     port = free_port()
@@ -102,6 +107,8 @@ def _start_server(folder: Path) -> int:
         stderr=subprocess.DEVNULL,
         timeout=START_TIMEOUT_SECONDS,
         check=False,
+        # Inherited by the daemon it forks, so every file it creates is 0600.
+        umask=PRIVATE_UMASK,
     )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     pid = None
@@ -169,14 +176,15 @@ def _read_state(folder: Path) -> dict[str, int] | None:
 def _write_state(folder: Path, state: dict[str, int]) -> None:
     """Record the pid and port atomically."""
     temporary = folder / f".{STATE_FILE}.tmp"
-    temporary.write_text(json.dumps(state))
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(json.dumps(state))
     os.replace(temporary, folder / STATE_FILE)
 
 
 @contextmanager
 def _exclusive_lock(path: Path) -> Iterator[None]:
     """Hold an inter-process lock, so that several workers start one server, not several."""
-    with open(path, "a+") as handle:
+    with open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "a+") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -40,6 +40,9 @@ forwarded_allow_ips = _settings["TRUSTED_PROXIES"] or "127.0.0.1,::1"
 accesslog = "-"
 errorlog = "-"
 proc_name = "book-library-api"
+# gunicorn 25+ opens a control socket at one fixed path ($HOME/.gunicorn/gunicorn.ctl): two servers
+# of one user (make run beside the live tests) would fight over it. Nothing here uses it.
+control_socket_disable = True
 # gunicorn names itself in a Server header on every answer; name nothing about the software instead.
 gunicorn.http.wsgi.SERVER = proc_name
 

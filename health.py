@@ -29,7 +29,11 @@ def health_check() -> Response:
 
 @health.route("/ready", methods=["GET"])
 def readiness_check() -> Response:
-    """Answer 200 if the database answers a ping within READY_TIMEOUT_MS, else 503."""
+    """Answer 200 if the database answers a ping within READY_TIMEOUT_MS, else 503.
+
+    data.degraded names housekeeping indexes the database refused (their clean-up is lost,
+    nothing else); a refused essential (unique) index is a 503.
+    """
     if not database_answers(current_app.config["READY_TIMEOUT_MS"] / 1000):
         return error_response(
             503,
@@ -37,7 +41,16 @@ def readiness_check() -> Response:
             "Service Unavailable",
             {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return success_response("ready", {"status": "ready", "database": "ok"})
+    degraded, missing = database.index_problems()
+    if missing:
+        # Uniqueness is not enforced: take this instance out of rotation until an operator acts.
+        return error_response(
+            503,
+            "database refused required indexes: " + ", ".join(missing),
+            "Service Unavailable",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return success_response("ready", {"status": "ready", "database": "ok", "degraded": degraded})
 
 
 def database_answers(timeout_seconds: float) -> bool:

@@ -174,8 +174,11 @@ def _counters() -> Collection:
     collection = database.get_db()[COLLECTION]
     state = _storage_state()
     if state is not None and not state.expiry_index_ready:
-        # Only housekeeping: every query checks window_end itself, whenever the TTL monitor runs.
-        collection.create_index("expire_at", expireAfterSeconds=0, name="rate_limits_expiry")
+        # Only housekeeping: every query checks window_end itself, whenever the TTL monitor runs,
+        # so a server refusing TTL indexes costs only the clean-up (logged once, not retried).
+        database.create_housekeeping_index(
+            collection, "expire_at", expireAfterSeconds=0, name="rate_limits_expiry"
+        )
         state.expiry_index_ready = True
     return collection
 

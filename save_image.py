@@ -366,7 +366,7 @@ def _write_atomically(directory: str, name: str, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary_path, 0o644)  # mkstemp creates 0o600; the web server must read it
+        # mkstemp's 0600 is kept: the app serves covers itself, nobody else needs to read them.
         os.replace(temporary_path, os.path.join(directory, name))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

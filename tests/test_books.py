@@ -321,18 +321,25 @@ def test_create_writes_exactly_one_cover_file_named_in_image_url(
     assert cover_files(app) == {cover_name(data["image_url"])}
 
 
-def test_hostile_host_header_is_not_stored(client, auth_headers, book_form, db):
+# TRUSTED_HOSTS refuses a foreign Host outright (tests/test_hosts_and_files.py); with the check off
+# ("*"), a hostile Host must still reach neither the database nor later answers.
+
+
+def test_hostile_host_header_is_not_stored(make_app, book_form):
+    application = make_app(TRUSTED_HOSTS="*")
+    client, auth_headers = signed_in(application)
     response = client.post(
         "/books/", headers={**auth_headers, "Host": "evil.example"}, data=book_form()
     )
     assert response.status_code == 201
 
-    stored = stored_books(db)
+    stored = books_in(application)
     assert len(stored) == 1
     assert not [text for text in string_values(stored[0]) if "evil" in text.lower()]
 
 
-def test_hostile_host_at_create_does_not_reach_later_requests(client, auth_headers, book_form):
+def test_hostile_host_at_create_does_not_reach_later_requests(make_app, book_form):
+    client, auth_headers = signed_in(make_app(TRUSTED_HOSTS="*"))
     created = client.post(
         "/books/", headers={**auth_headers, "Host": "evil.example"}, data=book_form()
     ).json["data"]
@@ -344,7 +351,7 @@ def test_hostile_host_at_create_does_not_reach_later_requests(client, auth_heade
 
 
 def test_public_url_builds_image_url_whatever_the_host_header(make_app, book_form):
-    application = make_app(PUBLIC_URL="https://api.example.com")
+    application = make_app(PUBLIC_URL="https://api.example.com", TRUSTED_HOSTS="*")
     test_client, headers = signed_in(application)
     hostile = {**headers, "Host": "evil.example"}
 

@@ -129,3 +129,38 @@ def test_bad_database_url_stops_the_server_with_one_line(tmp_path):
     assert result.stderr.strip() == (
         "error: DATABASE_URL must start with mongodb:// or mongodb+srv:// and name a host"
     )
+
+
+def hosts(**overrides: object) -> list[str] | None:
+    """Return the TRUSTED_HOSTS that load_settings makes of these settings."""
+    settings = {"TRUSTED_HOSTS": "", "PUBLIC_URL": None, "HOST": "127.0.0.1", **overrides}
+    return load_settings(settings)["TRUSTED_HOSTS"]
+
+
+def test_trusted_hosts_default_to_loopback():
+    assert hosts() == ["localhost", "127.0.0.1"]
+
+
+def test_trusted_hosts_default_adds_public_url_and_a_named_host_but_no_wildcard():
+    assert hosts(PUBLIC_URL="https://Books.example.com:8443/", HOST="api.internal") == [
+        "localhost",
+        "127.0.0.1",
+        "books.example.com",
+        "api.internal",
+    ]
+    assert hosts(HOST="0.0.0.0") == hosts(HOST="::") == ["localhost", "127.0.0.1"]
+
+
+def test_trusted_hosts_setting_is_a_list_of_names_without_ports():
+    assert hosts(TRUSTED_HOSTS=" api.example.com:443 ,.example.org,") == [
+        "api.example.com",
+        ".example.org",
+    ]
+    assert hosts(TRUSTED_HOSTS="*") is None
+
+
+def test_trusted_hosts_refuses_an_ipv6_address():
+    with pytest.raises(ConfigError) as raised:
+        hosts(TRUSTED_HOSTS="localhost,[::1]:5000")
+
+    assert str(raised.value) == "TRUSTED_HOSTS: IPv6 addresses cannot be listed; use a host name"

@@ -749,7 +749,10 @@ def test_ready_answers_ready_when_the_database_answers(client):
     response = client.get("/ready")
 
     assert response.status_code == 200
-    assert response.json == {"message": "ready", "data": {"status": "ready", "database": "ok"}}
+    assert response.json == {
+        "message": "ready",
+        "data": {"status": "ready", "database": "ok", "degraded": []},
+    }
 
 
 def test_ready_answers_503_with_retry_after_when_the_database_is_down(make_app):

@@ -616,9 +616,9 @@ def test_save_cover_writes_exactly_the_thumbnail_bytes(
     assert (tmp_path / name).read_bytes() == thumbnail.data
 
 
-def test_saved_cover_is_readable_by_everyone(thumbnail: Thumbnail, tmp_path: Path) -> None:
+def test_saved_cover_is_private_to_the_app(thumbnail: Thumbnail, tmp_path: Path) -> None:
     name = save_cover(thumbnail, tmp_path)
-    assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
 
 
 def test_png_thumbnail_is_saved_with_a_png_name(tmp_path: Path) -> None:
