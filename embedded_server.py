@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "myDatabase"
 STATE_FILE = "server.json"
+# Held by the one server (`make run`) that owns this instance folder's database, for its lifetime.
+OWNER_LOCK_FILE = "owner.lock"
+# How often the owner checks that the database still answers.
+SUPERVISION_INTERVAL_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 15.0
 # The server's data, log and pid files are the app's alone (no authentication guards them).
 PRIVATE_UMASK = 0o077
@@ -47,6 +52,63 @@ def embedded_database_url(instance_path: str | os.PathLike[str]) -> str:
         return _url(port)
 
 
+def revive(instance_path: str | os.PathLike[str]) -> bool:
+    """Start the server again on its recorded port if it died; return whether it was restarted.
+
+    The same port, so that every worker's client reconnects to the same URL by itself.
+    """
+    folder = database_dir(instance_path)
+    with _exclusive_lock(folder / ".lock"):
+        state = _read_state(folder)
+        if state is None or (_is_alive(state["pid"]) and _accepts_connections(state["port"])):
+            return False
+        if _is_alive(state["pid"]):
+            # Alive but deaf (hung): it must go before another can take its port and files.
+            _terminate(state["pid"], timeout=5.0)
+        logger.warning("the embedded database stopped; restarting it on port %d", state["port"])
+        _start_server(folder, state["port"])
+        return True
+
+
+def supervise(instance_path: str | os.PathLike[str], stop: threading.Event) -> threading.Thread:
+    """Watch this instance folder's server from a daemon thread, restarting it when it dies."""
+
+    def watch() -> None:
+        while not stop.wait(SUPERVISION_INTERVAL_SECONDS):
+            try:
+                revive(instance_path)
+            except (EmbeddedServerError, OSError, subprocess.SubprocessError) as error:
+                logger.error("could not restart the embedded database: %s", error)
+
+    thread = threading.Thread(target=watch, name="embedded-database-supervisor", daemon=True)
+    thread.start()
+    return thread
+
+
+class InstanceLockedError(EmbeddedServerError):
+    """Another server already owns this instance folder's database."""
+
+
+def own_instance(instance_path: str | os.PathLike[str]) -> int:
+    """Take the instance folder's owner lock for this process's life; return its descriptor.
+
+    Only one server may own an embedded database: the one that stops it. A second server on the
+    same folder would take the database from under the first when it stopped.
+    """
+    folder = database_dir(instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(folder / OWNER_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise InstanceLockedError(
+            f"another server is already running on {Path(instance_path).resolve()}; stop it "
+            "first, or give this one its own INSTANCE_PATH (and PORT)"
+        ) from None
+    return descriptor
+
+
 def is_running(instance_path: str | os.PathLike[str]) -> bool:
     """Tell whether this instance folder's server is up and answering."""
     state = _read_state(database_dir(instance_path))
@@ -63,13 +125,18 @@ def stop_embedded_server(instance_path: str | os.PathLike[str], timeout: float =
         (folder / STATE_FILE).unlink(missing_ok=True)
         if not state or not _is_alive(state["pid"]):
             return False
-        os.kill(state["pid"], signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _is_alive(state["pid"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _is_alive(state["pid"]):
-            os.kill(state["pid"], signal.SIGKILL)
+        _terminate(state["pid"], timeout)
         return True
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """Stop a process with SIGTERM, then SIGKILL if it is still there after timeout seconds."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _is_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _is_alive(pid):
+        os.kill(pid, signal.SIGKILL)
 
 
 def server_command(data_dir: Path, port: int) -> list[str]:
@@ -91,13 +158,13 @@ def server_command(data_dir: Path, port: int) -> list[str]:
     ]
 
 
-def _start_server(folder: Path) -> int:
-    """Start a daemonised server on a free loopback port, wait until it answers, record it."""
+def _start_server(folder: Path, port: int | None = None) -> int:
+    """Start a daemonised server on a loopback port (a free one if not given), record it."""
     (folder / "data").mkdir(mode=0o700, exist_ok=True)
     (folder / "data").chmod(0o700)
     pid_file = folder / "server.pid"
     pid_file.unlink(missing_ok=True)
-    port = free_port()
+    port = port or free_port()
     # nx-27017 daemonises itself (-d): the server outlives this process, survives a Ctrl-C
     # or a worker restart of the app, and is never left as our zombie child.
     launcher = subprocess.run(

@@ -6,6 +6,7 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ import gunicorn.http.wsgi
 import gunicorn.util
 
 from config import ConfigError, load_settings
-from embedded_server import is_running, stop_embedded_server
+from embedded_server import EmbeddedServerError, own_instance, stop_embedded_server, supervise
 from http_headers import DEFAULT_HEADERS, FORCED_HEADERS
 from logs import JsonFormatter
 
@@ -47,16 +48,28 @@ control_socket_disable = True
 gunicorn.http.wsgi.SERVER = proc_name
 
 
-# Another server on the same instance folder may already run the embedded database: then it is
-# theirs to stop, not ours.
-_embedded_started_here = not _settings["DATABASE_URL"] and not is_running(
-    _settings["INSTANCE_PATH"]
-)
+# With the embedded database, this server owns the instance folder for its life: it refuses to
+# start beside another server on the same folder, watches the database (restarting it if it dies)
+# and stops it on exit, whether it started it or adopted one a killed server left running.
+_embedded = not _settings["DATABASE_URL"]
+_supervisor_stop = threading.Event()
+if _embedded:
+    try:
+        _owner_lock = own_instance(_settings["INSTANCE_PATH"])
+    except EmbeddedServerError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def when_ready(server: object) -> None:
+    """Start watching the embedded database once the workers are up."""
+    if _embedded:
+        supervise(_settings["INSTANCE_PATH"], _supervisor_stop)
 
 
 def on_exit(server: object) -> None:
-    """Stop the embedded database if this server started it, so nothing is left running."""
-    if _embedded_started_here:
+    """Stop watching, then stop the embedded database this server owns."""
+    if _embedded:
+        _supervisor_stop.set()
         stop_embedded_server(_settings["INSTANCE_PATH"])
 
 

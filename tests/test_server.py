@@ -43,6 +43,18 @@ class LiveServer:
 
     def start(self) -> None:
         """Start gunicorn and wait until it answers."""
+        self.launch()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError("the server did not start")
+
+    def launch(self) -> None:
+        """Start gunicorn without waiting for it."""
         environment = {name: "" for name in DEFAULTS}  # shut out the developer's .env
         environment.update(
             INSTANCE_PATH=str(self.instance), PORT=str(self.port), RATELIMIT_ENABLED="false"
@@ -58,14 +70,6 @@ class LiveServer:
                 stderr=stderr,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError("the server did not start")
 
     @staticmethod
     def _output(path: Path | None) -> Any:
@@ -334,3 +338,79 @@ def test_two_server_processes_on_one_database_agree_on_revocation(tmp_path):
             if server.process and server.process.poll() is None:
                 server.stop()
         stop_embedded_server(first.instance)
+
+
+# Supervision: the server that owns an instance folder watches its embedded database ------------
+
+
+def database_state(instance: Path) -> dict[str, Any]:
+    """Return the embedded server's recorded pid and port."""
+    return json.loads((instance / "database" / "server.json").read_text())
+
+
+def alive(pid: int) -> bool:
+    """Tell whether a process exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until(condition: Any, seconds: float = 60) -> None:
+    """Wait until condition() is true (polled), failing after a generous deadline."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)
+
+
+def ready(url: str) -> bool:
+    """Tell whether /ready answers 200."""
+    try:
+        return requests.get(url + "/ready", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_a_killed_database_is_restarted_on_its_port_and_the_api_recovers(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    before = database_state(live.instance)
+
+    live.kill_database()
+    wait_until(lambda: database_state(live.instance)["pid"] != before["pid"])
+    wait_until(lambda: ready(live.url))
+
+    assert database_state(live.instance)["port"] == before["port"]
+    created = create_book(live.url, headers, "After the restart")
+    assert created.status_code == 201, created.text
+    listed = requests.get(live.url + "/books/", headers=headers, timeout=10)
+    assert [book["title"] for book in listed.json()["data"]] == ["After the restart"]
+
+
+def test_a_second_server_on_the_same_instance_folder_is_refused(live, tmp_path):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    second = LiveServer(live.instance, keep_output=True)
+    second.stdout_path = tmp_path / "second.out"
+    second.stderr_path = tmp_path / "second.err"
+
+    second.launch()
+    assert second.process is not None
+    status = second.process.wait(timeout=120)
+
+    assert status != 0
+    assert "another server is already running on" in second.stderr_path.read_text()
+    assert create_book(live.url, headers, "Still served").status_code == 201
+
+
+def test_a_database_left_by_a_killed_server_is_adopted_then_stopped(live):
+    sign_up_and_log_in(live.url, "ada@example.com")
+    orphan = database_state(live.instance)["pid"]
+
+    live.kill()
+    assert alive(orphan)
+    live.start()
+
+    assert database_state(live.instance)["pid"] == orphan
+    live.stop()
+    wait_until(lambda: not alive(orphan))
