@@ -40,7 +40,7 @@ COVER_URL_PATH = "static/books/"
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 BOOK_FORM_FIELDS = ("title", "description", "category", "isbn")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
-ETAG_PATTERN = re.compile(r"v(\d{1,12})")
+ETAG_PATTERN = re.compile(r"v([0-9]{1,12})")
 HIDDEN_BOOK_FIELDS = ("cover", "version")
 HASH_CHUNK_BYTES = 64 * 1024
 
@@ -343,8 +343,11 @@ def update_book(current_user: dict[str, Any], book_id: str) -> Response:
 def _expected_version(book: dict[str, Any]) -> int | None:
     """Return the version an If-Match header demands, or None; 412 if it is already stale."""
     if "If-Match" not in request.headers or request.if_match.star_tag:
+        # "*" matches any current version (RFC 9110, section 13.1.1).
         return None
-    versions = [ETAG_PATTERN.fullmatch(tag) for tag in request.if_match.as_set()]
+    # Werkzeug yields None for an empty tag (If-Match: ""): it matches no version.
+    tags = (tag for tag in request.if_match.as_set() if isinstance(tag, str))
+    versions = [ETAG_PATTERN.fullmatch(tag) for tag in tags]
     current = book.get("version") or 0
     if not any(match and int(match[1]) == current for match in versions):
         raise precondition_failed()
