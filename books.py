@@ -23,6 +23,7 @@ from models import (
     DuplicateError,
     PreconditionFailedError,
 )
+from request_body import unicode_errors
 from responses import ApiError, success_response
 from save_image import CoverError, make_thumbnail
 from shelf_index import rebuild
@@ -53,6 +54,11 @@ def form_body() -> tuple[dict[str, str], FileStorage | None]:
     if request.content_length and request.mimetype not in FORM_TYPES:
         raise ApiError(415, "Content-Type must be multipart/form-data", "Unsupported Media Type")
     fields = {name: request.form[name] for name in BOOK_FORM_FIELDS if name in request.form}
+    # Werkzeug decodes form bytes leniently today; a lone surrogate must still never reach
+    # MongoDB or the disk, whatever a future decoder lets through.
+    errors = unicode_errors(fields)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
     cover = request.files.get("cover_image")
     if cover is not None and not cover.filename:
         # Browsers and Postman send an empty, unnamed part when no file was chosen.
