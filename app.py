@@ -13,7 +13,9 @@ from typing import IO, Any
 
 from flask import Flask, Request, Response, current_app, g, request
 from pymongo.errors import ConnectionFailure, PyMongoError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 import database
 from account_security import account_security
@@ -52,6 +54,32 @@ class InMemoryUploadRequest(Request):
         # Werkzeug spools a file over 500 KB to disk, only for a cover to be read back whole.
         # MAX_CONTENT_LENGTH bounds the whole body, streamed ones too, and so this memory.
         return io.BytesIO()
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """Return the body stream; a streamed (chunked) body over the limit raises 413."""
+        limit = self.max_content_length
+        if self.content_length is None and "wsgi.input_terminated" in self.environ and limit:
+            # Werkzeug's own limit stops reading at the limit without raising, so a chunked
+            # body one byte too long was parsed cut short (a 400); this reads one byte more.
+            return StreamedBodyLimit(self.environ["wsgi.input"], limit)
+        return super().stream
+
+
+class StreamedBodyLimit(LimitedStream):
+    """A body stream of unknown length that raises 413 once it is longer than its limit."""
+
+    def __init__(self, stream: IO[bytes], maximum: int) -> None:
+        """Wrap the server's stream, allowing one byte past the maximum to detect an excess."""
+        super().__init__(stream, maximum + 1, is_max=True)
+        self.maximum = maximum
+
+    def readinto(self, buffer: Any) -> int | None:
+        """Read like LimitedStream, raising 413 as soon as the body passes the maximum."""
+        size = super().readinto(buffer)
+        if self.tell() > self.maximum:
+            raise RequestEntityTooLarge()
+        return size
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -157,7 +185,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     message = HTTP_MESSAGES.get(status, error.name)
     if status == 413:
-        message = f"Request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"
+        message = too_large_message(error)
     headers = {}
     if status == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
@@ -175,6 +203,21 @@ def reject_untrusted_host() -> None:
 def handle_untrusted_host(error: SecurityError) -> Response:
     """Answer a Host header outside TRUSTED_HOSTS with a 400 (links are built from it)."""
     return error_response(400, "Unknown Host header", "Bad Request")
+
+
+def too_large_message(error: HTTPException) -> str:
+    """Say which limit a 413 is about: the number of form fields, one field, or the body."""
+    # Werkzeug raises one bare RequestEntityTooLarge for all three; where it was raised
+    # (the multipart decoder counting parts, or measuring a field) tells them apart.
+    traceback, raised_in = error.__traceback__, None
+    while traceback is not None:
+        raised_in, traceback = traceback.tb_frame.f_code, traceback.tb_next
+    place = (Path(raised_in.co_filename).name, raised_in.co_name) if raised_in else None
+    if place == ("multipart.py", "next_event"):
+        return f"Too many form fields: at most {request.max_form_parts} are accepted"
+    if place in (("multipart.py", "receive_data"), ("formparser.py", "parse")):
+        return f"A form field is larger than {request.max_form_memory_size} bytes"
+    return f"Request body is larger than {current_app.config['MAX_CONTENT_LENGTH']} bytes"
 
 
 def handle_database_error(error: PyMongoError) -> Response:

@@ -23,6 +23,7 @@ from models import (
     DuplicateError,
     PreconditionFailedError,
 )
+from request_body import unicode_errors
 from responses import ApiError, success_response
 from save_image import LARGE_DECODE_RETRY_AFTER, CoverError, make_thumbnail
 from shelf_index import rebuild
@@ -40,7 +41,7 @@ COVER_URL_PATH = "static/books/"
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 BOOK_FORM_FIELDS = ("title", "description", "category", "isbn")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
-ETAG_PATTERN = re.compile(r"v(\d{1,12})")
+ETAG_PATTERN = re.compile(r"v([0-9]{1,12})")
 HIDDEN_BOOK_FIELDS = ("cover", "version")
 HASH_CHUNK_BYTES = 64 * 1024
 
@@ -53,6 +54,11 @@ def form_body() -> tuple[dict[str, str], FileStorage | None]:
     if request.content_length and request.mimetype not in FORM_TYPES:
         raise ApiError(415, "Content-Type must be multipart/form-data", "Unsupported Media Type")
     fields = {name: request.form[name] for name in BOOK_FORM_FIELDS if name in request.form}
+    # Werkzeug decodes form bytes leniently today; a lone surrogate must still never reach
+    # MongoDB or the disk, whatever a future decoder lets through.
+    errors = unicode_errors(fields)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
     cover = request.files.get("cover_image")
     if cover is not None and not cover.filename:
         # Browsers and Postman send an empty, unnamed part when no file was chosen.
@@ -351,8 +357,11 @@ def update_book(current_user: dict[str, Any], book_id: str) -> Response:
 def _expected_version(book: dict[str, Any]) -> int | None:
     """Return the version an If-Match header demands, or None; 412 if it is already stale."""
     if "If-Match" not in request.headers or request.if_match.star_tag:
+        # "*" matches any current version (RFC 9110, section 13.1.1).
         return None
-    versions = [ETAG_PATTERN.fullmatch(tag) for tag in request.if_match.as_set()]
+    # Werkzeug yields None for an empty tag (If-Match: ""): it matches no version.
+    tags = (tag for tag in request.if_match.as_set() if isinstance(tag, str))
+    versions = [ETAG_PATTERN.fullmatch(tag) for tag in tags]
     current = book.get("version") or 0
     if not any(match and int(match[1]) == current for match in versions):
         raise precondition_failed()

@@ -36,6 +36,7 @@ from ratelimit_storage import (
     request_counters,
     write_deferred_increments,
 )
+from request_body import is_unicode_text
 from responses import error_response
 from validate import normalise_email
 
@@ -137,7 +138,8 @@ def _login_account_key() -> str | None:
         # Too deep or too large: the view answers 400 or 413 without checking a password.
         return None
     email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str):
+    if not isinstance(email, str) or not is_unicode_text(body):
+        # A lone surrogate anywhere: the view answers 400 without checking a password.
         return None
     # Hashed: the collection holds no email addresses, and a huge one makes a short key.
     return account_hash(normalise_email(email).encode("utf-8", "surrogatepass"))

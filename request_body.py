@@ -11,6 +11,41 @@ from responses import ApiError
 JSON_TYPES = ("application/json",)
 
 
+def is_unicode_text(value: Any) -> bool:
+    """Tell whether every string in a JSON value (keys too, recursively) is encodable Unicode."""
+    # JSON lets "\ud800" escape a lone surrogate, which no UTF-8 encoder (MongoDB, hashing,
+    # logging) accepts: refused here once rather than crashing wherever it is first encoded.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def unicode_errors(data: dict[str, Any]) -> dict[str, str]:
+    """Return an error for each top-level field whose name or value holds a lone surrogate."""
+    return {
+        # The field's name may itself be invalid: name it in a form that can be encoded.
+        _printable_field(field): f"{_printable_field(field)} must be valid Unicode text"
+        for field, value in data.items()
+        if not is_unicode_text(field) or not is_unicode_text(value)
+    }
+
+
+def _printable_field(field: str) -> str:
+    """Return a field name with lone surrogates escaped so the error body can be encoded."""
+    return field.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def json_body(missing_message: str = "Please provide user details") -> dict[str, Any]:
     """Return the request's JSON object, or raise 415 (not JSON) or 400 (missing or malformed)."""
     has_body = bool(request.content_length) or bool(request.get_data(cache=True))
@@ -23,4 +58,7 @@ def json_body(missing_message: str = "Please provide user details") -> dict[str,
         data = None
     if not data or not isinstance(data, dict):
         raise ApiError(400, missing_message, "Bad request")
+    errors = unicode_errors(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
     return data

@@ -27,7 +27,8 @@ TOTP_PERIOD = 30
 ALLOWED_DRIFT_STEPS = 1
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-OTP_PATTERN = re.compile(r"\d{6}")
+# ASCII digits only: \d also matches fullwidth and Arabic-Indic digits, which no app shows.
+OTP_PATTERN = re.compile(r"[0-9]{6}")
 
 
 def new_secret() -> str:

@@ -37,11 +37,10 @@ def words(count: int) -> str:
 
 
 def email_of_length(length: int) -> str:
-    """Return a well-formed address of exactly `length` characters (length >= 71)."""
-    local = "x" * 64
-    # 64 + "@" + 63 + "." + filler + "." + "com"
-    filler = "c" * (length - 64 - 1 - 63 - 1 - 1 - 3)
-    address = f"{local}@{'b' * 63}.{filler}.com"
+    """Return a well-formed address of exactly `length` characters (200 <= length <= 258)."""
+    # 64 + "@" + two 63-character labels (the most RFC 1035 allows) + a shorter one + ".com"
+    filler = "d" * (length - 64 - 1 - 64 - 64 - 4)
+    address = f"{'x' * 64}@{'b' * 63}.{'c' * 63}.{filler}.com"
     assert len(address) == length
     return address
 
@@ -210,6 +209,33 @@ def test_validate_email_refuses(email: str) -> None:
     message = validate_email(email)
     assert isinstance(message, str)
     assert "email" in message
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        f"ada@{'a' * 64}.com",
+        "ada@exam_ple.com",
+        "ada@bücher.de",
+        "adä@example.com",
+        "ada@example.com\ud800",
+        "ada@1.2.3.4",
+    ],
+    ids=[
+        "64-character-label",
+        "underscore-in-domain",
+        "idn-domain",
+        "non-ascii-local",
+        "surrogate",
+        "ip",
+    ],
+)
+def test_validate_email_refuses_what_mail_servers_refuse(email: str) -> None:
+    assert validate_email(email) == "email must be a valid address such as name@example.com"
+
+
+def test_validate_email_accepts_a_63_character_label() -> None:
+    assert validate_email(f"ada@{'a' * 63}.com") is None
 
 
 @pytest.mark.parametrize("email", ["ada@example.com\n", "ada@example.com\r\n"], ids=["lf", "crlf"])
@@ -583,3 +609,40 @@ def test_normalise_category_gives_the_canonical_name(category: str, expected: st
 )
 def test_normalise_name_collapses_spaces(name: str, expected: str) -> None:
     assert normalise_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["A\x00B", "A\x07B", "A\x1bB", "A\x7fB", "A\u200bB", "A\ud800B"],
+    ids=["nul", "bell", "escape", "delete", "zero-width-space", "surrogate"],
+)
+def test_validate_book_refuses_control_characters_in_description(description: str) -> None:
+    errors = validate_book({**VALID_BOOK, "description": description})
+    assert errors == {
+        "description": "description must not contain control characters "
+        "(tab and line breaks are allowed)"
+    }
+
+
+def test_validate_book_accepts_tabs_and_line_breaks_in_description() -> None:
+    assert validate_book({**VALID_BOOK, "description": "Part one\tend.\r\nPart two\n"}) == {}
+
+
+def digits_of(zero: str, text: str) -> str:
+    """Return text with its ASCII digits written in the script whose zero is given."""
+    return text.translate({ord("0") + i: ord(zero) + i for i in range(10)})
+
+
+@pytest.mark.parametrize(
+    "isbn",
+    [
+        digits_of("\uff10", "9780306406157"),
+        digits_of("\u0660", "9780306406157"),
+        digits_of("\uff10", "0306406152"),
+    ],
+    ids=["fullwidth-isbn-13", "arabic-indic-isbn-13", "fullwidth-isbn-10"],
+)
+def test_validate_book_refuses_isbn_of_non_ascii_digits(isbn: str) -> None:
+    assert validate_book({**VALID_BOOK, "isbn": isbn}) == {
+        "isbn": "isbn must be a valid ISBN-10 or ISBN-13 (check digit included)"
+    }
