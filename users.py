@@ -225,7 +225,7 @@ def disable_user(current_user: dict[str, Any]) -> Response:
 
 
 def logged_in_recently() -> bool:
-    """Tell whether this token's session began (by password or passkey) within REAUTH_WINDOW."""
+    """Tell whether this token's session began (its login) less than REAUTH_WINDOW seconds ago."""
     session = Sessions().get(g.session_id)
     if session is None:
         return False
