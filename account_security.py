@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 import mailer
 from auth_middleware import token_required
@@ -39,15 +39,30 @@ def invalid(field: str, message: str) -> ApiError:
     return ApiError(400, "Invalid data", {field: message})
 
 
+def confirm_password(user_id: str, data: dict[str, Any]) -> None:
+    """Refuse (400) unless the body's `password` is the user's current one.
+
+    A stolen access token alone must not reach the steps that can lock the owner out.
+    """
+    password = data.get("password")
+    if not isinstance(password, str) or not password:
+        raise invalid("password", "password is required: send your current password")
+    if not User().check_password(user_id, password):
+        raise invalid("password", "password is incorrect")
+
+
 # Two-factor authentication -----------------------------------------------------------------------
 
 
 @account_security.route("/users/2fa/setup", methods=["POST"])
 @token_required
+@limit_password_check
 def setup_two_factor(current_user: dict[str, Any]) -> Response:
-    """Start two-factor set-up: a new secret, its otpauth:// URI and a QR code to scan."""
+    """Start two-factor set-up (needs the password): a new secret, its URI and a QR code."""
+    data = json_body("Please provide your current password")
     if User().security(current_user["_id"]).get("totp_enabled"):
         raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
+    confirm_password(current_user["_id"], data)
     secret = new_secret()
     User().set_pending_totp(current_user["_id"], encrypt_secret(secret))
     uri = provisioning_uri(secret, current_user["email"])
@@ -59,8 +74,8 @@ def setup_two_factor(current_user: dict[str, Any]) -> Response:
 @token_required
 @limit_password_check
 def enable_two_factor(current_user: dict[str, Any]) -> Response:
-    """Turn two-factor on with a first code from the app; answer ten recovery codes, once."""
-    data = json_body("Please provide the code from your authenticator app")
+    """Turn two-factor on with the password and a first code; answer ten recovery codes, once."""
+    data = json_body("Please provide your current password and the code from your app")
     users = User()
     state = users.security(current_user["_id"])
     if state.get("totp_enabled"):
@@ -69,6 +84,7 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
     secret = decrypt_secret(sealed) if sealed else None
     if secret is None:
         raise ApiError(409, "Start with POST /users/2fa/setup", "Conflict")
+    confirm_password(current_user["_id"], data)
     step = matching_step(secret, data.get("otp"))
     if step is None:
         raise invalid("otp", "the code is not valid: enter the 6 digits the app shows now")
@@ -174,16 +190,28 @@ def send_verification_link(user_id: str, email: str, name: str, base_url: str) -
     body = (
         f"Welcome to Book Library, {name}!\n\n"
         "Confirm your email address by opening\n"
-        f"{base_url}users/verify?token={token}\n\n"
+        f"{base_url}ui/#verify?token={token}\n"
+        "and pressing the button there, or send this token to POST /users/verify:\n"
+        f"{token}\n\n"
         "If you did not sign up, ignore this message.\n"
     )
     mailer.send(mailer.build_message(email, "Confirm your email address", body))
 
 
-@account_security.route("/users/verify", methods=["GET", "POST"])
+@account_security.route("/users/verify", methods=["GET"])
+def explain_verification() -> Response:
+    """Say how to confirm, and spend nothing: mail scanners and previews follow links too."""
+    return success_response(
+        "Confirm your email address: POST this token to /users/verify, "
+        "or open the link in the web app",
+        None,
+    )
+
+
+@account_security.route("/users/verify", methods=["POST"])
 def verify_email() -> Response:
-    """Use the link from the welcome email (GET ?token=..., or POST {"token"})."""
-    token = request.args.get("token") if request.method == "GET" else json_body().get("token")
+    """Confirm the email address with the token from the welcome email (POST {"token"})."""
+    token = json_body("Please provide the token from the email").get("token")
     user_id = EmailTokens().consume(token, VERIFY)
     if user_id is None:
         raise invalid("token", BAD_TOKEN)

@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_EMAIL_VERIFICATION": False,
     "RESET_TOKEN_TTL": 30 * 60,
     "VERIFY_TOKEN_TTL": 48 * 60 * 60,
+    # Seconds after login during which DELETE /users/ needs no password (0: always ask).
+    "REAUTH_WINDOW": 10 * 60,
     "RATELIMIT_EMAIL_PER_ADDRESS": "5 per minute;30 per hour",
     "RATELIMIT_EMAIL_PER_ACCOUNT": "3 per hour",
     "DB_TIMEOUT_MS": 2000,
@@ -107,7 +109,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings = {**DEFAULTS, **read_environment(), **(overrides or {})}
     for name in INTEGER_SETTINGS:
         settings[name] = _whole_number(name, settings[name], minimum=1)
-    for name in ("REFRESH_GRACE_SECONDS", "TOKEN_LEEWAY_SECONDS"):
+    for name in ("REFRESH_GRACE_SECONDS", "TOKEN_LEEWAY_SECONDS", "REAUTH_WINDOW"):
         settings[name] = _whole_number(name, settings[name], minimum=0)
     for name in BOOLEAN_SETTINGS:
         settings[name] = _boolean(settings[name])

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 import mailer
-from account_security import public_base_url, send_verification_link
+from account_security import confirm_password, public_base_url, send_verification_link
 from auth_middleware import open_session, refresh_session, token_required
 from models import DuplicateError, User
 from ratelimit import (
@@ -20,6 +20,7 @@ from ratelimit import (
 from request_body import json_body
 from responses import ApiError, success_response
 from session_store import Sessions
+from timestamps import as_utc, now
 from two_factor import verify_second_factor
 from validate import (
     normalise_email,
@@ -209,8 +210,33 @@ def update_user(current_user: dict[str, Any]) -> Response:
 
 @users.route("/users/", methods=["DELETE"])
 @token_required
+@limit_password_check
 def disable_user(current_user: dict[str, Any]) -> Response:
-    """Disable the caller's account; every session ends at once."""
+    """Disable the caller's account; every session ends at once.
+
+    The tutorial's bare call still works just after login; an older session (the token may have
+    been stolen since) must confirm with the password.
+    """
+    has_body = bool(request.content_length) or bool(request.get_data(cache=True))
+    data = json_body("Please provide your current password") if has_body else {}
+    if data.get("password") is not None or not logged_in_recently():
+        if data.get("password") is None:
+            raise ApiError(
+                403,
+                "Confirm with your current password to disable this account",
+                "reauthentication_required",
+            )
+        confirm_password(current_user["_id"], data)
     User().disable_account(current_user["_id"])
     Sessions().revoke_all(current_user["_id"])
     return Response(status=204)
+
+
+def logged_in_recently() -> bool:
+    """Tell whether this token's session began (its login) less than REAUTH_WINDOW seconds ago."""
+    session = Sessions().get(g.session_id)
+    if session is None:
+        return False
+    # created_at is the login itself: refreshing the tokens does not restart the clock.
+    age = (now() - as_utc(session["created_at"])).total_seconds()
+    return age < current_app.config["REAUTH_WINDOW"]

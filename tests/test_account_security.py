@@ -23,6 +23,7 @@ from embedded_server import free_port
 from tests.conftest import PASSWORD, sign_up
 
 NEW_PASSWORD = "Brand-New-Horse-7"
+CONFIRM = {"password": PASSWORD}
 FORGOT_ANSWER = {
     "message": "If an account exists for this email, a password reset link is on its way",
     "data": None,
@@ -108,15 +109,17 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def enrolled(client, user, auth_headers) -> dict[str, Any]:
     """Enable two-factor for the signed-up user; return its secret and recovery codes."""
-    setup = client.post("/users/2fa/setup", headers=auth_headers).json["data"]
+    setup = client.post("/users/2fa/setup", headers=auth_headers, json=CONFIRM).json["data"]
     totp = pyotp.TOTP(setup["secret"])
-    enabled = client.post("/users/2fa/enable", headers=auth_headers, json={"otp": totp.now()})
+    enabled = client.post(
+        "/users/2fa/enable", headers=auth_headers, json={**CONFIRM, "otp": totp.now()}
+    )
     assert enabled.status_code == 200, enabled.json
     return {"totp": totp, "codes": enabled.json["data"]["recovery_codes"], **setup}
 
 
 def test_setup_answers_a_secret_its_otpauth_uri_and_a_qr_code(client, user, auth_headers):
-    response = client.post("/users/2fa/setup", headers=auth_headers)
+    response = client.post("/users/2fa/setup", headers=auth_headers, json=CONFIRM)
 
     assert response.status_code == 200
     data = response.json["data"]
@@ -129,13 +132,86 @@ def test_setup_answers_a_secret_its_otpauth_uri_and_a_qr_code(client, user, auth
 
 
 def test_enable_with_a_wrong_code_is_400_and_leaves_2fa_off(client, user, auth_headers):
-    client.post("/users/2fa/setup", headers=auth_headers)
+    client.post("/users/2fa/setup", headers=auth_headers, json=CONFIRM)
 
-    response = client.post("/users/2fa/enable", headers=auth_headers, json={"otp": "123456"})
+    response = client.post(
+        "/users/2fa/enable", headers=auth_headers, json={**CONFIRM, "otp": "123456"}
+    )
 
     assert response.status_code == 400
     assert set(response.json["error"]) == {"otp"}
     assert login(client).status_code == 200
+
+
+WRONG_PASSWORD = {"password": "Wrong-Horse-1"}
+PASSWORD_REFUSALS = [
+    ({}, "password is required: send your current password"),
+    ({"password": 12345}, "password is required: send your current password"),
+    (WRONG_PASSWORD, "password is incorrect"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), PASSWORD_REFUSALS, ids=["missing", "number", "wrong"])
+def test_setup_without_the_right_password_is_400_and_stores_no_secret(
+    client, user, auth_headers, db, body, message
+):
+    response = client.post("/users/2fa/setup", headers=auth_headers, json={"otp": "1", **body})
+
+    assert response.status_code == 400
+    assert response.json == {
+        "message": "Invalid data",
+        "data": None,
+        "error": {"password": message},
+    }
+    assert db.users.find_one({"email": "ada@example.com"}).get("totp_pending") is None
+
+
+@pytest.mark.parametrize(("body", "message"), PASSWORD_REFUSALS, ids=["missing", "number", "wrong"])
+def test_enable_without_the_right_password_is_400_and_leaves_2fa_off(
+    client, user, auth_headers, db, body, message
+):
+    setup = client.post("/users/2fa/setup", headers=auth_headers, json=CONFIRM).json["data"]
+    code = pyotp.TOTP(setup["secret"]).now()
+
+    response = client.post("/users/2fa/enable", headers=auth_headers, json={**body, "otp": code})
+
+    assert response.status_code == 400
+    assert response.json == {
+        "message": "Invalid data",
+        "data": None,
+        "error": {"password": message},
+    }
+    assert not db.users.find_one({"email": "ada@example.com"}).get("totp_enabled")
+    assert login(client).status_code == 200
+
+
+def test_setup_without_a_body_is_400_and_stores_no_secret(client, user, auth_headers, db):
+    response = client.post("/users/2fa/setup", headers=auth_headers)
+
+    assert response.status_code == 400
+    assert response.json == {
+        "message": "Please provide your current password",
+        "data": None,
+        "error": "Bad request",
+    }
+    assert db.users.find_one({"email": "ada@example.com"}).get("totp_pending") is None
+
+
+def test_wrong_passwords_at_setup_are_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT="2 per minute")
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    headers = bearer(login(client).json["data"]["token"])
+
+    statuses = [
+        client.post("/users/2fa/setup", headers=headers, json=WRONG_PASSWORD).status_code
+        for _ in range(3)
+    ]
+    after = client.post("/users/2fa/setup", headers=headers, json=CONFIRM)
+
+    assert statuses == [400, 400, 429]
+    assert after.status_code == 429
+    assert after.json["data"] is None
 
 
 def test_enable_answers_ten_distinct_recovery_codes(enrolled):
@@ -194,7 +270,7 @@ def test_a_recovery_code_logs_in_once(client, enrolled):
 
 
 def test_setup_again_while_enabled_is_409(client, auth_headers, enrolled):
-    response = client.post("/users/2fa/setup", headers=auth_headers)
+    response = client.post("/users/2fa/setup", headers=auth_headers, json=CONFIRM)
 
     assert response.status_code == 409
 
@@ -246,8 +322,9 @@ def test_wrong_codes_at_login_are_rate_limited(make_app):
     client = app.test_client()
     sign_up(client, "ada@example.com")
     token = login(client).json["data"]["token"]
-    secret = client.post("/users/2fa/setup", headers=bearer(token)).json["data"]["secret"]
-    client.post("/users/2fa/enable", headers=bearer(token), json={"otp": pyotp.TOTP(secret).now()})
+    setup = client.post("/users/2fa/setup", headers=bearer(token), json=CONFIRM)
+    code = pyotp.TOTP(setup.json["data"]["secret"]).now()
+    client.post("/users/2fa/enable", headers=bearer(token), json={**CONFIRM, "otp": code})
 
     statuses = [login(client, otp="000000").status_code for _ in range(4)]
 
@@ -423,16 +500,52 @@ def test_with_verification_required_login_waits_for_the_welcome_link(verifying_a
 
     refused = login(client)
     (welcome,) = mailbox.wait_for(1)
-    link = re.search(r"https://books\.example\.com(/users/verify\?token=\S+)", body_of(welcome))[1]
-    verified = client.get(link)
-    reused = client.get(link)
+    token = token_in(welcome)
+    verified = client.post("/users/verify", json={"token": token})
+    reused = client.post("/users/verify", json={"token": token})
 
     assert refused.status_code == 403
     assert refused.json["error"] == "email_not_verified"
     assert "token" not in (refused.json["data"] or {})
     assert verified.status_code == 200
+    assert verified.json == {
+        "message": "Your email address is verified: you can log in",
+        "data": None,
+    }
     assert login(client).status_code == 200
     assert reused.status_code == 400
+    assert reused.json["error"] == {
+        "token": "this link is invalid, was already used or has expired"
+    }
+
+
+def test_the_welcome_link_opens_the_web_app(verifying_app, mailbox):
+    client = verifying_app.test_client()
+    sign_up(client, "ada@example.com")
+
+    (welcome,) = mailbox.wait_for(1)
+
+    assert re.search(r"https://books\.example\.com/ui/#verify\?token=\S+", body_of(welcome))
+
+
+def test_get_verify_explains_and_leaves_the_token_unspent(verifying_app, mailbox):
+    client = verifying_app.test_client()
+    sign_up(client, "ada@example.com")
+    token = token_in(mailbox.wait_for(1)[0])
+
+    looked = client.get(f"/users/verify?token={token}")
+    refused = login(client)
+    verified = client.post("/users/verify", json={"token": token})
+
+    assert looked.status_code == 200
+    assert looked.json == {
+        "message": "Confirm your email address: POST this token to /users/verify, "
+        "or open the link in the web app",
+        "data": None,
+    }
+    assert refused.status_code == 403
+    assert verified.status_code == 200
+    assert login(client).status_code == 200
 
 
 def test_without_verification_required_nothing_is_mailed_and_login_works(smtp_app, mailbox):

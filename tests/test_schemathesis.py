@@ -341,9 +341,10 @@ def test_two_factor_from_set_up_to_off_conforms_to_the_document(live_api):
     api, public = Api(live_api, account["token"]), Api(live_api)
     credentials = {"email": account["email"], "password": PASSWORD}
 
-    setup = api("POST", "/users/2fa/setup")
+    confirm = {"password": PASSWORD}
+    setup = api("POST", "/users/2fa/setup", body=confirm, media_type=JSON)
     code = pyotp.TOTP(setup.json()["data"]["secret"], interval=TOTP_PERIOD).now()
-    enabled = api("POST", "/users/2fa/enable", body={"otp": code}, media_type=JSON)
+    enabled = api("POST", "/users/2fa/enable", body={**confirm, "otp": code}, media_type=JSON)
     first, second = enabled.json()["data"]["recovery_codes"][:2]
     without_code = public("POST", "/users/login", body=credentials, media_type=JSON)
     with_code = public("POST", "/users/login", body={**credentials, "otp": first}, media_type=JSON)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from bson import ObjectId
 
@@ -299,3 +301,91 @@ def test_signed_up_user_can_log_in(client):
     sign_up(client, "alan@example.com", "Alan Turing")
 
     assert log_in(client, "alan@example.com").count(".") == 2
+
+
+# Disabling from an older session needs the password ----------------------------------------------
+
+REAUTH_REQUIRED = {
+    "message": "Confirm with your current password to disable this account",
+    "data": None,
+    "error": "reauthentication_required",
+}
+
+
+def age_sessions(db, seconds: int = 3600) -> None:
+    """Move every session's login time back, as if it had logged in `seconds` ago."""
+    logged_in = datetime.now(UTC) - timedelta(seconds=seconds)
+    db.sessions.update_many({}, {"$set": {"created_at": logged_in}})
+
+
+def assert_still_active(client, db, user, auth_headers) -> None:
+    """Check the account is active and the session still open."""
+    assert db.users.find_one({"_id": ObjectId(user["_id"])})["active"]
+    assert client.get("/users/", headers=auth_headers).status_code == 200
+
+
+def test_disable_from_an_old_session_without_the_password_is_403(client, db, user, auth_headers):
+    age_sessions(db)
+
+    response = client.delete("/users/", headers=auth_headers)
+
+    assert response.status_code == 403
+    assert response.json == REAUTH_REQUIRED
+    assert_still_active(client, db, user, auth_headers)
+
+
+def test_disable_from_an_old_session_with_the_password_is_204(client, db, user, auth_headers):
+    age_sessions(db)
+
+    response = client.delete("/users/", headers=auth_headers, json={"password": PASSWORD})
+
+    assert response.status_code == 204
+    assert response.data == b""
+    assert not db.users.find_one({"_id": ObjectId(user["_id"])})["active"]
+    assert client.get("/users/", headers=auth_headers).status_code == 401
+
+
+@pytest.mark.parametrize("aged", [True, False], ids=["old-session", "fresh-session"])
+def test_disable_with_a_wrong_password_is_400(client, db, user, auth_headers, aged):
+    if aged:
+        age_sessions(db)
+
+    response = client.delete("/users/", headers=auth_headers, json={"password": "Wrong-Horse-1"})
+
+    assert response.status_code == 400
+    assert response.json == {
+        "message": "Invalid data",
+        "data": None,
+        "error": {"password": "password is incorrect"},
+    }
+    assert_still_active(client, db, user, auth_headers)
+
+
+def test_refreshing_does_not_restart_the_reauthentication_clock(client, db, user):
+    tokens = client.post("/users/login", json={"email": user["email"], "password": PASSWORD})
+    age_sessions(db)
+    refreshed = client.post(
+        "/users/token/refresh", json={"refresh_token": tokens.json["data"]["refresh_token"]}
+    )
+    headers = {"Authorization": f"Bearer {refreshed.json['data']['token']}"}
+
+    response = client.delete("/users/", headers=headers)
+
+    assert refreshed.status_code == 200
+    assert response.status_code == 403
+    assert response.json == REAUTH_REQUIRED
+    assert_still_active(client, db, user, headers)
+
+
+def test_a_zero_reauthentication_window_always_asks(make_app):
+    app = make_app(REAUTH_WINDOW=0)
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+
+    refused = client.delete("/users/", headers=headers)
+    accepted = client.delete("/users/", headers=headers, json={"password": PASSWORD})
+
+    assert refused.status_code == 403
+    assert refused.json == REAUTH_REQUIRED
+    assert accepted.status_code == 204

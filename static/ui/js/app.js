@@ -24,6 +24,8 @@ const ROUTES = [
   { pattern: /^\/forgot$/, view: "forgot", title: "Reset your password", public: true, screen: auth.forgotView },
   // The reset email links to #reset?token=...; #/reset is the same screen.
   { pattern: /^\/?reset$/, view: "reset", title: "Choose a new password", public: true, anyone: true, screen: auth.resetView },
+  // The welcome email links to #verify?token=...: a button confirms (link scanners press none).
+  { pattern: /^\/?verify$/, view: "verify", title: "Confirm your email address", public: true, anyone: true, screen: auth.verifyView },
   { pattern: /^\/shelf$/, view: "shelf", nav: "shelf", title: "My shelf", screen: shelf.shelfView },
   { pattern: /^\/books\/new$/, view: "book", nav: "book-new", title: "Add a book", screen: book.bookView },
   { pattern: /^\/books\/([0-9a-f]{24})\/edit$/, view: "book", title: "Edit a book", screen: book.bookView },

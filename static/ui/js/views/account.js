@@ -1,7 +1,7 @@
 // The account: name, password, two-factor authentication, the devices signed in, and disabling it.
 
 import { api } from "../api.js";
-import { clearMessages, requireFields, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
+import { clearMessages, requireFields, setBusy, showApiError, showErrors, showFormError, showSuccess } from "../forms.js";
 import { describeError } from "../messages.js";
 import { confirmAction, flash, formatDate, go, setUser, signOutLocally, state } from "../shell.js";
 
@@ -128,7 +128,16 @@ async function signOutEverywhere() {
   go("#/login", { replace: true });
 }
 
-async function disableAccount() {
+async function disableAccount(event) {
+  event.preventDefault();
+  const form = element("disable-form");
+  clearMessages(form);
+  // Always asked: the API needs it once the login is older than REAUTH_WINDOW, and checks it anyway.
+  const fields = requireFields(form, { password: "Enter your current password." });
+  if (Object.keys(fields).length) {
+    showErrors(form, { fields });
+    return;
+  }
   const confirmed = await confirmAction({
     title: "Disable your account?",
     message:
@@ -137,15 +146,21 @@ async function disableAccount() {
     confirmLabel: "Disable account",
   });
   if (!confirmed) return;
-  element("disable-error").textContent = "";
+  setBusy(form, true);
   try {
-    await api("users/", { method: "DELETE" });
+    await api("users/", { method: "DELETE", json: { password: form.elements.password.value } });
   } catch (error) {
-    if (error.name !== "SessionEndedError") {
-      element("disable-error").textContent = `Your account was not disabled. ${describeError(error).form || ""}`;
+    if (error.name === "SessionEndedError") return;
+    if (error.status === 400 && error.error?.password) {
+      showErrors(form, { fields: { password: "Your password is incorrect. Your account was not disabled." } });
+    } else {
+      showFormError(form, `Your account was not disabled. ${describeError(error).form || ""}`);
     }
     return;
+  } finally {
+    setBusy(form, false);
   }
+  form.reset();
   signOutLocally();
   flash("Your account is disabled and you are signed out everywhere.");
   go("#/login", { replace: true });
@@ -215,8 +230,12 @@ function bindPassword() {
 // needed or not) or from this screen; otherwise set-up is offered and a 409 answer shows the
 // form to turn it off.
 
+// The password typed to start set-up, sent again to turn it on; forgotten once set-up ends.
+let setupPassword = "";
+
 function showTwoFactor(mode) {
-  element("two-factor-start").hidden = mode !== "off";
+  if (mode !== "setup") setupPassword = "";
+  element("two-factor-start-form").hidden = mode !== "off";
   element("two-factor-enable-form").hidden = mode !== "setup";
   element("two-factor-disable-form").hidden = mode !== "on";
   if (mode !== "codes") {
@@ -234,18 +253,28 @@ function twoFactorMessage(text, isError = false) {
   element("two-factor-status").textContent = isError ? "" : text;
 }
 
-async function startTwoFactor() {
+async function startTwoFactor(event) {
+  event.preventDefault();
   twoFactorMessage("");
-  const button = element("two-factor-setup");
-  button.disabled = true;
+  const start = element("two-factor-start-form");
+  clearMessages(start);
+  const fields = requireFields(start, { password: "Enter your current password." });
+  if (Object.keys(fields).length) {
+    showErrors(start, { fields });
+    return;
+  }
+  const password = start.elements.password.value;
+  setBusy(start, true);
   try {
-    const { data } = await api("users/2fa/setup", { method: "POST" });
+    const { data } = await api("users/2fa/setup", { method: "POST", json: { password } });
     const qr = element("two-factor-qr");
     // Only an SVG data: URI from our own API is shown (the policy allows data: for images only).
     if (/^data:image\/svg\+xml[;,]/.test(String(data.qr_code || ""))) {
       qr.src = data.qr_code;
     }
     showTwoFactor("setup");
+    setupPassword = password;
+    start.reset();
     element("two-factor-secret").textContent = String(data.secret || "").replace(/(.{4})(?=.)/g, "$1 ");
     const form = element("two-factor-enable-form");
     form.reset();
@@ -253,7 +282,9 @@ async function startTwoFactor() {
     element("two-factor-otp").focus();
   } catch (error) {
     if (error.name === "SessionEndedError") return;
-    if (error.status === 409) {
+    if (error.status === 400 && error.error?.password) {
+      showErrors(start, { fields: { password: "Your password is incorrect." } });
+    } else if (error.status === 409) {
       state.twoFactor = true;
       showTwoFactor("on");
       twoFactorMessage("Two-factor authentication is already on for your account.");
@@ -261,12 +292,12 @@ async function startTwoFactor() {
       twoFactorMessage(describeError(error, "two-factor").form || "", true);
     }
   } finally {
-    button.disabled = false;
+    setBusy(start, false);
   }
 }
 
 function bindTwoFactor() {
-  element("two-factor-setup").addEventListener("click", startTwoFactor);
+  element("two-factor-start-form").addEventListener("submit", startTwoFactor);
   const enable = element("two-factor-enable-form");
   enable.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -279,7 +310,7 @@ function bindTwoFactor() {
     }
     setBusy(enable, true);
     try {
-      const { data } = await api("users/2fa/enable", { method: "POST", json: { otp } });
+      const { data } = await api("users/2fa/enable", { method: "POST", json: { password: setupPassword, otp } });
       state.twoFactor = true;
       showTwoFactor("codes");
       element("two-factor-code-list").replaceChildren(
@@ -295,7 +326,11 @@ function bindTwoFactor() {
       element("two-factor-status").focus();
     } catch (error) {
       if (error.name === "SessionEndedError") return;
-      if (error.status === 400 && error.error?.otp) {
+      if (error.status === 400 && error.error?.password) {
+        // The password changed since set-up began (perhaps in another tab).
+        showTwoFactor("off");
+        twoFactorMessage("Your password has changed since you started. Enter it again to start over.", true);
+      } else if (error.status === 400 && error.error?.otp) {
         showErrors(enable, { fields: { otp: "That code is not valid. Enter the 6 digits the app shows now." } });
       } else if (error.status === 409) {
         showErrors(enable, { form: "The set-up changed meanwhile (perhaps in another tab). Start again." });
@@ -361,19 +396,18 @@ export function init() {
   });
   element("sessions-sign-out-others").addEventListener("click", signOutOthers);
   element("sessions-sign-out-everywhere").addEventListener("click", signOutEverywhere);
-  element("disable-button").addEventListener("click", disableAccount);
+  element("disable-form").addEventListener("submit", disableAccount);
 }
 
 export const accountView = {
   async enter() {
-    for (const id of ["profile-form", "password-form"]) {
+    for (const id of ["profile-form", "password-form", "disable-form", "two-factor-start-form"]) {
       const form = element(id);
       form.reset();
       clearMessages(form);
     }
     element("sessions-status").textContent = "";
     element("sessions-error").textContent = "";
-    element("disable-error").textContent = "";
     for (const id of ["two-factor-enable-form", "two-factor-disable-form"]) {
       element(id).reset();
       clearMessages(element(id));

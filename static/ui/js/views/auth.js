@@ -193,12 +193,40 @@ function bindReset() {
   });
 }
 
+let verifyToken = "";
+
+function bindVerify() {
+  const form = document.getElementById("verify-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearMessages(form);
+    setBusy(form, true);
+    try {
+      await api("users/verify", { method: "POST", json: { token: verifyToken }, auth: false });
+      verifyToken = "";
+      form.hidden = true;
+      document.getElementById("verify-done").hidden = false;
+      document.getElementById("verify-done-text").focus();
+    } catch (error) {
+      if (error?.status === 400 && error.error && typeof error.error === "object" && error.error.token) {
+        showErrors(form, { form: "This link is invalid, was already used or has expired." });
+      } else {
+        showApiError(form, error, "verify");
+      }
+    } finally {
+      setBusy(form, false);
+    }
+  });
+}
+
 export function init() {
   bindLogin();
   bindSignup();
   bindForgot();
   bindReset();
+  bindVerify();
   document.getElementById("reset-done-text").tabIndex = -1;
+  document.getElementById("verify-done-text").tabIndex = -1;
 }
 
 export const loginView = {
@@ -232,6 +260,23 @@ export const resetView = {
       link.href = "#/forgot";
       link.textContent = "Ask for a new link";
       showErrors(form, { form: "This address has no reset token. Open the link from the email again.", nodes: [link] });
+    }
+  },
+};
+
+export const verifyView = {
+  enter(params, query) {
+    const form = document.getElementById("verify-form");
+    verifyToken = query.get("token") || "";
+    // Keep the token out of the address bar and the history once it is read.
+    history.replaceState(null, "", "#/verify");
+    clearMessages(form);
+    form.hidden = false;
+    document.getElementById("verify-done").hidden = true;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = !verifyToken;
+    if (!verifyToken) {
+      showErrors(form, { form: "This address has no confirmation token. Open the link from the email again." });
     }
   },
 };
