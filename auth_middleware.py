@@ -29,7 +29,7 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "sid"]
 ACCESS_TOKEN_TYPE = "access"
 # Headers that would let a token choose its own key or demand unknown processing (RFC 8725).
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
-REFRESH_TOKEN_PATTERN = re.compile(r"rt1\.([0-9a-f]{24})\.(\d{1,9})\.([A-Za-z0-9_-]{43})")
+REFRESH_TOKEN_PATTERN = re.compile(r"rt1\.([0-9a-f]{24})\.([0-9]{1,9})\.([A-Za-z0-9_-]{43})")
 USER_AGENT_MAX_LENGTH = 256
 # Verified access tokens each app keeps (least recently used first out), so that a token seen
 # again skips PyJWT's parsing and HMAC. An entry is about 1 KiB; more live tokens than this
