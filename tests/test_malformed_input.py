@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import PASSWORD, image_bytes, log_in, sign_up
 
+CONFIRM = {"password": PASSWORD}
+
 NEW_PASSWORD = "Brand-New-Horse-7"
 SURROGATE = "\ud800"
 mongomock_only = pytest.mark.parametrize("backend", ["mongomock"], indirect=True)
@@ -82,7 +84,7 @@ SURROGATE_CASES = [
     ("/users/verify", False, {"token": SURROGATE}, "token"),
     ("/users/password/forgot", False, {"email": SURROGATE + "@example.com"}, "email"),
     ("/users/password/reset", False, {"token": SURROGATE, "new_password": NEW_PASSWORD}, "token"),
-    ("/users/2fa/enable", True, {"otp": SURROGATE}, "otp"),
+    ("/users/2fa/enable", True, {"password": PASSWORD, "otp": SURROGATE}, "otp"),
     ("/users/2fa/disable", True, {"password": SURROGATE, "otp": "123456"}, "password"),
     (
         "/users/login",
@@ -175,14 +177,16 @@ def test_a_lone_surrogate_at_login_with_rate_limits_on_is_400(make_app):
 @pytest.fixture
 def totp(client: FlaskClient, auth_headers: dict[str, str]) -> pyotp.TOTP:
     """Start two-factor set-up for the signed-up user; return its authenticator."""
-    setup = client.post("/users/2fa/setup", headers=auth_headers).json["data"]
+    setup = client.post("/users/2fa/setup", headers=auth_headers, json=CONFIRM).json["data"]
     return pyotp.TOTP(setup["secret"])
 
 
 @pytest.fixture
 def enabled_totp(client: FlaskClient, auth_headers: dict[str, str], totp: pyotp.TOTP) -> Any:
     """Enable two-factor for the signed-up user; return its authenticator."""
-    response = client.post("/users/2fa/enable", headers=auth_headers, json={"otp": totp.now()})
+    response = client.post(
+        "/users/2fa/enable", headers=auth_headers, json={**CONFIRM, "otp": totp.now()}
+    )
     assert response.status_code == 200, response.json
     return totp
 
@@ -192,7 +196,9 @@ def test_enable_with_the_right_code_in_other_digits_is_400_and_leaves_2fa_off(
     client, auth_headers, totp, zero
 ):
     response = client.post(
-        "/users/2fa/enable", headers=auth_headers, json={"otp": digits_of(zero, totp.now())}
+        "/users/2fa/enable",
+        headers=auth_headers,
+        json={**CONFIRM, "otp": digits_of(zero, totp.now())},
     )
 
     assert response.status_code == 400
@@ -420,8 +426,8 @@ JSON_ROUTES = [
     ("POST", "/users/password/forgot", False, ("email",)),
     ("POST", "/users/password/reset", False, ("token", "new_password")),
     ("POST", "/users/verify", False, ("token",)),
-    ("POST", "/users/2fa/setup", True, ()),
-    ("POST", "/users/2fa/enable", True, ("otp",)),
+    ("POST", "/users/2fa/setup", True, ("password",)),
+    ("POST", "/users/2fa/enable", True, ("password", "otp")),
     ("POST", "/users/2fa/disable", True, ("password", "otp")),
     ("PUT", "/users/", True, ("name",)),
 ]

@@ -22,6 +22,8 @@ from ratelimit import client_address, init_rate_limits, limit_password_check
 from responses import error_response, success_response
 from tests.conftest import PASSWORD, base_config, sign_up
 
+CONFIRM = {"password": PASSWORD}
+
 WRONG_PASSWORD = "Wrong-Horse-9"
 LOGIN_FAILED = {
     "message": "Error fetching auth token!, invalid email or password",
@@ -423,9 +425,9 @@ def two_factor_user(client: FlaskClient) -> list[str]:
     sign_up(client, "ada@example.com")
     token = client.post("/users/login", json=RIGHT_LOGIN).json["data"]["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    secret = client.post("/users/2fa/setup", headers=headers).json["data"]["secret"]
+    secret = client.post("/users/2fa/setup", headers=headers, json=CONFIRM).json["data"]["secret"]
     enabled = client.post(
-        "/users/2fa/enable", headers=headers, json={"otp": pyotp.TOTP(secret).now()}
+        "/users/2fa/enable", headers=headers, json={**CONFIRM, "otp": pyotp.TOTP(secret).now()}
     )
     assert enabled.status_code == 200, enabled.json
     return enabled.json["data"]["recovery_codes"]
@@ -762,14 +764,16 @@ def test_wrong_current_passwords_share_one_budget_across_routes(make_app):
     sign_up(client, "ada@example.com")
     token = client.post("/users/login", json=RIGHT_LOGIN).json["data"]["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.post("/users/2fa/setup", headers=headers).status_code == 200
+    assert client.post("/users/2fa/setup", headers=headers, json=CONFIRM).status_code == 200
     change = {"current_password": WRONG_PASSWORD, "new_password": "Brand-New-Horse-7"}
     for _ in range(3):
         wrong_password = client.put("/users/password", json=change, headers=headers)
         assert wrong_password.status_code == 400, wrong_password.json
         assert set(wrong_password.json["error"]) == {"current_password"}
     for _ in range(2):
-        wrong_code = client.post("/users/2fa/enable", json={"otp": "000000"}, headers=headers)
+        wrong_code = client.post(
+            "/users/2fa/enable", json={**CONFIRM, "otp": "000000"}, headers=headers
+        )
         assert wrong_code.status_code == 400, wrong_code.json
         assert set(wrong_code.json["error"]) == {"otp"}
 

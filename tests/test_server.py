@@ -317,8 +317,14 @@ def test_revocation_survives_a_restart(live):
 
 
 def test_two_server_processes_on_one_database_agree_on_revocation(tmp_path):
-    first, second = LiveServer(tmp_path / "instance"), LiveServer(tmp_path / "instance")
+    key = "a-shared-secret-key-of-at-least-32-bytes!!"
+    first = LiveServer(tmp_path / "first", SECRET_KEY=key)
     first.start()
+    port = json.loads((first.instance / "database" / "server.json").read_text())["port"]
+    # The second server shares the first's database (as instances share one DATABASE_URL).
+    second = LiveServer(
+        tmp_path / "second", SECRET_KEY=key, DATABASE_URL=f"mongodb://127.0.0.1:{port}/myDatabase"
+    )
     second.start()
     try:
         sign_up_and_log_in(first.url, "ada@example.com")
@@ -329,7 +335,7 @@ def test_two_server_processes_on_one_database_agree_on_revocation(tmp_path):
         requests.post(second.url + "/users/logout", headers=bearer, timeout=10)
 
         assert requests.get(first.url + "/users/", headers=bearer, timeout=10).status_code == 401
-        # The second server found the database running: stopping it leaves the database up.
+        # The second server does not own the database: stopping it leaves the database up.
         second.stop()
         assert requests.get(first.url + "/users/", headers=bearer, timeout=10).status_code == 401
         assert log_in_pair(first.url, "ada@example.com")["token"]
