@@ -23,7 +23,7 @@ from books import books
 from config import instance_secret_key, load_settings
 from cover_storage import CoverStorageError, covers_command, sweep_temporary_files
 from docs import docs
-from embedded_server import embedded_database_url
+from embedded_server import PRIVATE_UMASK, embedded_database_url
 from health import health
 from http_headers import init_http_headers
 from logs import init_logging
@@ -35,9 +35,6 @@ from users import users
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
-# Files and folders the app creates (database, mail with live reset tokens, covers, keys) are
-# its own: no group or other access.
-PRIVATE_UMASK = 0o077
 
 
 class InMemoryUploadRequest(Request):

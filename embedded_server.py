@@ -25,7 +25,8 @@ OWNER_LOCK_FILE = "owner.lock"
 # How often the owner checks that the database still answers.
 SUPERVISION_INTERVAL_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 15.0
-# The server's data, log and pid files are the app's alone (no authentication guards them).
+# Every file of the instance folder (the server's data, mail with live reset tokens, covers,
+# keys) is the app's alone: no group or other access. No authentication guards the server.
 PRIVATE_UMASK = 0o077
 
 
