@@ -10,8 +10,9 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin api \
     && mkdir /data && chown api /data
 
-COPY requirements.txt ./
-RUN pip install -r requirements.txt
+# The runtime lock: every package pinned with its hashes, exactly what `make run` installs.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY *.py openapi.yaml ./
 COPY static ./static

@@ -18,7 +18,7 @@ export CHROMIUM
 WEB_TESTS := clients/web
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo )env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test bench soak lint format clean browser screenshots check-tools check-python check-node
+.PHONY: run test bench soak lint format lock clean browser screenshots check-tools check-python check-node
 
 run: $(VENV)/.runtime
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
@@ -71,13 +71,28 @@ check-node:
 $(BIN)/python: | check-python
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the lock files: every package, direct or not, pinned with its hashes, so a
+# fresh clone gets exactly the tested set. requirements*.txt name what we chose; `make lock` turns
+# them into requirements*.lock (pip-compile, from pip-tools in a venv of its own).
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@ $(VENV)/.runtime
+
+PIP_TOOLS := pip-tools==7.7.0
+LOCK_VENV := .venv-lock
+COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-header
+
+# The dev lock is compiled against the runtime lock, so both install the same runtime versions.
+lock: | check-python
+	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --quiet $(PIP_TOOLS))
+	$(COMPILE) -o requirements.lock requirements.txt
+	$(COMPILE) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 
 # Newman, exactly as pinned in the lock file (tests/test_postman.py runs the collection).
 $(POSTMAN)/node_modules/.installed: $(POSTMAN)/package.json $(POSTMAN)/package-lock.json | check-node
@@ -101,4 +116,4 @@ screenshots: check-tools $(VENV)/.dev browser
 	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist -q tests/test_web_ui.py -k journey
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(WEB_TESTS)/node_modules $(POSTMAN)/node_modules
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache $(WEB_TESTS)/node_modules $(POSTMAN)/node_modules
