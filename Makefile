@@ -26,6 +26,7 @@ run: $(VENV)/.runtime
 test: check-tools $(VENV)/.dev $(POSTMAN)/node_modules/.installed browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -n auto
 
 # The benchmarks drive the server with wrk (Debian's package), installed here if missing.
@@ -41,6 +42,7 @@ soak: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

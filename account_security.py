@@ -82,7 +82,7 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
         raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
     sealed = state.get("totp_pending")
     secret = decrypt_secret(sealed) if sealed else None
-    if secret is None:
+    if sealed is None or secret is None:
         raise ApiError(409, "Start with POST /users/2fa/setup", "Conflict")
     confirm_password(current_user["_id"], data)
     step = matching_step(secret, data.get("otp"))

@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from flask import Flask, Request, Response, current_app, g, request
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -59,7 +59,7 @@ class InMemoryUploadRequest(Request):
         if self.content_length is None and "wsgi.input_terminated" in self.environ and limit:
             # Werkzeug's own limit stops reading at the limit without raising, so a chunked
             # body one byte too long was parsed cut short (a 400); this reads one byte more.
-            return StreamedBodyLimit(self.environ["wsgi.input"], limit)
+            return cast(IO[bytes], StreamedBodyLimit(self.environ["wsgi.input"], limit))
         return super().stream
 
 
@@ -184,8 +184,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 413:
         message = too_large_message(error)
     headers = {}
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods)
+    allowed = getattr(error, "valid_methods", None)
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     return error_response(status, message, None, headers)
 
 

@@ -332,7 +332,7 @@ def verify_access_token(token: str) -> VerifiedToken:
     """Verify an access token in full with PyJWT, or raise the 401 for a bad token."""
     try:
         header = jwt.get_unverified_header(token)
-        key = verification_keys().get(header.get("kid"))
+        key = verification_keys().get(str(header.get("kid")))
         if key is None or FORBIDDEN_HEADERS & header.keys():
             raise jwt.InvalidTokenError("unknown key or forbidden header")
         claims = jwt.decode(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import click
 from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response as BaseResponse
 
 from auth_middleware import token_required
 from cover_storage import answer_cover, cover_store
@@ -147,11 +148,11 @@ def add_book(current_user: dict[str, Any]) -> Response:
     key = idempotency_key()
     fields, upload = form_body()
     errors = validate_book(fields)
+    if upload is None and not errors:
+        raise ApiError(400, "cover image is required", "Bad Request")
     if upload is None:
-        if not errors:
-            raise ApiError(400, "cover image is required", "Bad Request")
         errors["cover_image"] = "cover image is required"
-    if errors:
+    if errors or upload is None:
         raise ApiError(400, "Invalid data", errors)
     if key is None:
         return _create_book(current_user["_id"], fields, upload)
@@ -210,7 +211,7 @@ def _create_book_once(
     finally:
         if response is None:
             keys.release(user_id, key)
-    keys.complete(user_id, key, response.json["data"]["_id"])
+    keys.complete(user_id, key, cast(dict[str, Any], response.json)["data"]["_id"])
     return response
 
 
@@ -414,7 +415,7 @@ def delete_book(current_user: dict[str, Any], book_id: str) -> Response:
 
 
 @books.route("/static/books/<name>", methods=["GET"])
-def serve_cover(name: str) -> Response:
+def serve_cover(name: str) -> BaseResponse:
     """Serve a stored cover thumbnail with long-lived caching and an ETag."""
     return answer_cover(name)
 

@@ -18,6 +18,7 @@ from flask import Response, current_app, request, send_from_directory
 from flask.cli import AppGroup
 from pymongo.errors import PyMongoError
 from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from database import get_db
 from save_image import Thumbnail, delete_cover, is_cover_name, save_cover
@@ -46,7 +47,7 @@ class CoverStore(Protocol):
     def delete(self, name: str) -> None:
         """Remove a cover; a missing one is fine."""
 
-    def serve(self, name: str) -> Response:
+    def serve(self, name: str) -> BaseResponse:
         """Answer a cover with caching headers, or raise NotFound."""
 
     def read(self, name: str) -> bytes | None:
@@ -73,7 +74,7 @@ def cover_store(kind: str | None = None) -> CoverStore:
     return LocalCoverStore(current_app.config["COVER_DIR"])
 
 
-def _cacheable(response: Response) -> Response:
+def _cacheable(response: BaseResponse) -> BaseResponse:
     """Mark a cover answer as cacheable for a year: its name never points at other bytes."""
     response.cache_control.public = True
     response.cache_control.max_age = COVER_CACHE_SECONDS
@@ -104,7 +105,7 @@ class LocalCoverStore:
             # Its book no longer names it, so it is not served: only disk space is at stake.
             logger.warning("cover %s left on disk for the sweep: %s", name, error)
 
-    def serve(self, name: str) -> Response:
+    def serve(self, name: str) -> BaseResponse:
         """Send the file with an ETag and a year of caching."""
         if not is_cover_name(name):
             raise NotFound()
@@ -172,7 +173,7 @@ class GridFSCoverStore:
             # Its book no longer names it, so it is not served: only space is at stake.
             logger.warning("cover %s left in GridFS for the sweep: %s", name, type(error).__name__)
 
-    def serve(self, name: str) -> Response:
+    def serve(self, name: str) -> BaseResponse:
         """Answer the blob with an ETag (its name: the bytes behind a name never change)."""
         data = self.read(name)
         if data is None:
@@ -224,7 +225,7 @@ def cover_in_use(name: str) -> bool:
     return get_db().books.find_one({"cover": {"$eq": name}}, {"_id": 1}) is not None
 
 
-def answer_cover(name: str) -> Response:
+def answer_cover(name: str) -> BaseResponse:
     """Answer a cover that a book names (a leftover of a deleted book is a 404)."""
     if not is_cover_name(name) or not cover_in_use(name):
         raise NotFound()

@@ -145,7 +145,7 @@ def create_housekeeping_index(collection: Collection, keys: Any, name: str, **op
                 "the database refused index %s (code %s); skipped: expiry is checked by the "
                 "queries, but expired documents of %s are not removed",
                 name,
-                error.code,
+                getattr(error, "code", None),
                 collection.name,
             )
         degraded[name] = "refused by the database"
@@ -162,7 +162,7 @@ def create_essential_index(collection: Collection, keys: Any, name: str, **optio
         logger.error(
             "the database refused index %s (code %s): its guarantee is not enforced",
             name,
-            error.code,
+            getattr(error, "code", None),
         )
         current_app.extensions[EXTENSION_KEY]["missing"][name] = "refused by the database"
 

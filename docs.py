@@ -11,6 +11,7 @@ import yaml
 from flask import Blueprint, Response, request, send_from_directory, url_for
 from markupsafe import escape
 from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 docs = Blueprint("docs", __name__)
 
@@ -88,7 +89,7 @@ def openapi_document() -> Response:
 
 
 @docs.route("/docs", methods=["GET"])
-def swagger_ui() -> Response:
+def swagger_ui() -> BaseResponse:
     """Serve the Swagger UI page; every URL in it is this app's own."""
     urls = {
         "index_css": url_for("docs.asset", asset="index.css"),
@@ -103,7 +104,7 @@ def swagger_ui() -> Response:
 
 
 @docs.route("/docs/<asset>", methods=["GET"])
-def asset(asset: str) -> Response:
+def asset(asset: str) -> BaseResponse:
     """Serve one of the page's scripts, style sheets or icon."""
     if asset == INITIALIZER:
         response = Response(INITIALIZER_SCRIPT, mimetype="text/javascript")
@@ -116,7 +117,7 @@ def asset(asset: str) -> Response:
     return with_docs_policy(send_from_directory(SWAGGER_UI_DIST, asset))
 
 
-def with_docs_policy(response: Response) -> Response:
+def with_docs_policy(response: BaseResponse) -> BaseResponse:
     """Give a documentation response its own policy (app-wide security headers keep a view's)."""
     response.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
     return response

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -94,6 +94,14 @@ def parse_object_id(value: Any) -> ObjectId | None:
         return ObjectId(value)
     except InvalidId:
         return None
+
+
+@overload
+def to_public(document: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]: ...
+
+
+@overload
+def to_public(document: None, fields: tuple[str, ...]) -> None: ...
 
 
 def to_public(document: dict[str, Any] | None, fields: tuple[str, ...]) -> dict[str, Any] | None:

@@ -357,9 +357,9 @@ def _seconds_until_reset(error: RateLimitExceeded) -> int:
     """Return the whole seconds until the breached window ends (its full length if unknown)."""
     window = error.limit.limit.get_expiry()
     state = _state()
-    breached = state.limiter.current_limit if state and state.limiter else None
-    if breached is None:
+    if state is None or state.limiter is None or state.limiter.current_limit is None:
         return window
+    breached = state.limiter.current_limit
     # A window that has just ended (or a storage that just failed, so fails open): 1 second.
     reset_at = state.limiter.storage.get_expiry(breached.key)
     return min(window, max(1, math.ceil(reset_at - time.time())))
@@ -389,13 +389,18 @@ def _apply_rules(state: RateLimitState, view: View, rules: tuple[LimitRule, ...]
         decorator = state.limiter.shared_limit if rule.shared else state.limiter.limit
         guarded = decorator(
             rate,
-            key_func=lambda key=rule.key: key() or "",
+            key_func=functools.partial(_key_or_nothing, rule.key),
             # No key (e.g. a login body without a string email): nothing to count for this rule.
-            exempt_when=lambda rule=rule: _exempt(rule),
+            exempt_when=functools.partial(_exempt, rule),
             deduct_when=None if rule.counts is None else _deduct_after_response(rule.counts),
             scope=rule.scope,
         )(guarded)
     return guarded
+
+
+def _key_or_nothing(key: Callable[[], str | None]) -> str:
+    """Return the rule's counter key for this request ("" when it has none: then it is exempt)."""
+    return key() or ""
 
 
 def _exempt(rule: LimitRule) -> bool:

@@ -75,7 +75,7 @@ class Sessions:
         """
         client = self.collection.database.client
         if isinstance(client, MongoClient):
-            writes = [
+            writes: list[InsertOne[Any] | UpdateOne] = [
                 InsertOne(document, namespace=self.collection.full_name),
                 UpdateOne(criteria, update, namespace=self.users.full_name),
             ]

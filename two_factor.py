@@ -46,7 +46,7 @@ def qr_code(uri: str) -> str:
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
 
-def matching_step(secret: str, code: str, moment: float | None = None) -> int | None:
+def matching_step(secret: str, code: object, moment: float | None = None) -> int | None:
     """Return the time step whose code this is (within the allowed drift), or None."""
     if not isinstance(code, str) or not OTP_PATTERN.fullmatch(code.strip()):
         return None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, request, send_from_directory, url_for
+from flask import Blueprint, current_app, redirect, request, send_from_directory, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 ui = Blueprint("ui", __name__)
 
@@ -42,7 +43,7 @@ def ui_content_security_policy() -> str:
 
 
 @ui.route("/ui/", methods=["GET"])
-def index() -> Response:
+def index() -> BaseResponse:
     """Serve the single page (at /ui/, so its relative links resolve under /ui/)."""
     if not request.path.endswith("/"):
         return with_ui_headers(redirect(url_for("ui.index"), code=308))
@@ -50,12 +51,12 @@ def index() -> Response:
 
 
 @ui.route("/ui/<path:asset>", methods=["GET"])
-def asset(asset: str) -> Response:
+def asset(asset: str) -> BaseResponse:
     """Serve one of the page's files; anything outside static/ui/ or missing is a JSON 404."""
     return with_ui_headers(send_from_directory(UI_DIR, asset))
 
 
-def with_ui_headers(response: Response) -> Response:
+def with_ui_headers(response: BaseResponse) -> BaseResponse:
     """Give a front-end response its own policy, and let browsers revalidate it by ETag."""
     response.headers["Content-Security-Policy"] = ui_content_security_policy()
     response.headers["Cache-Control"] = "no-cache"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import email_validator
 
@@ -59,7 +59,7 @@ LEET_SWAPS = str.maketrans("@4310$5!7", "aaeiossit")
 DESCRIPTION_LAYOUT_CHARACTERS = str.maketrans("", "", "\t\r\n")
 
 
-def _is_string(value: Any) -> bool:
+def _is_string(value: Any) -> TypeGuard[str]:
     """Tell whether a JSON value is a string (not a number, bool, null, array or object)."""
     return isinstance(value, str)
 
@@ -309,10 +309,11 @@ def validate_list_query(args: Mapping[str, str]) -> dict[str, str]:
             ):
                 limit = f"between 1 and {maximum}" if maximum else "at least 1"
                 errors[name] = f"{name} must be a whole number {limit}"
-    if "category" in args and _category_error(args["category"]):
-        errors["category"] = _category_error(args["category"])
-    if "q" in args and _search_error(args["q"]):
-        errors["q"] = _search_error(args["q"])
+    problems = {
+        "category": _category_error(args["category"]) if "category" in args else None,
+        "q": _search_error(args["q"]) if "q" in args else None,
+    }
+    errors.update({name: problem for name, problem in problems.items() if problem})
     if "sort" in args and args["sort"] not in SORT_ORDERS:
         errors["sort"] = "sort must be one of: " + ", ".join(SORT_ORDERS)
     return errors
