@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 import email_validator
+from stdnum import isbn as stdnum_isbn
+from stdnum.exceptions import ValidationError
 
 NAME_MIN_WORDS = 2
 NAME_MAX_WORDS = 30
@@ -38,6 +40,7 @@ PER_PAGE_DEFAULT = 20
 PER_PAGE_MAX = 100
 SORT_ORDERS = ("title", "-title", "created_at", "-created_at")
 ISBN_SEPARATORS = re.compile(r"[\s-]")
+ISBN_LENGTHS = (10, 13)
 
 # The tutorial's documented spelling; clients written against it keep working.
 CATEGORY_ALIASES = {"peotry": "poetry"}
@@ -253,26 +256,19 @@ def _isbn_error(isbn: Any) -> str | None:
 
 
 def normalise_isbn(isbn: str) -> str | None:
-    """Return the ISBN-13 an ISBN-10 or ISBN-13 stands for, or None if it is not valid."""
-    digits = ISBN_SEPARATORS.sub("", isbn).upper()
-    if re.fullmatch(r"[0-9]{9}[0-9X]", digits):
-        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
-        return _isbn13_from_isbn10(digits) if total % 11 == 0 else None
-    if re.fullmatch(r"97[89][0-9]{10}", digits) and _isbn13_check_digit(digits[:12]) == digits[12]:
-        return digits
-    return None
+    """Return the ISBN-13 an ISBN-10 or ISBN-13 stands for, or None if it is not valid.
 
-
-def _isbn13_check_digit(first_twelve: str) -> str:
-    """Return the ISBN-13 check digit of its first twelve digits."""
-    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first_twelve))
-    return str((10 - total % 10) % 10)
-
-
-def _isbn13_from_isbn10(isbn10: str) -> str:
-    """Return the ISBN-13 (978 prefix) of a valid ISBN-10."""
-    first_twelve = "978" + isbn10[:9]
-    return first_twelve + _isbn13_check_digit(first_twelve)
+    python-stdnum checks the digits, the check digit and the 978/979 prefix. It also takes a
+    9-digit SBN, the ISBN's 1960s forerunner, and reads fullwidth digits as ASCII ones; the API
+    takes neither, so only 10 or 13 ASCII characters reach it.
+    """
+    compact = ISBN_SEPARATORS.sub("", isbn)
+    if len(compact) not in ISBN_LENGTHS or not compact.isascii():
+        return None
+    try:
+        return stdnum_isbn.to_isbn13(stdnum_isbn.validate(compact))
+    except ValidationError:
+        return None
 
 
 def _search_error(search: str) -> str | None:

@@ -11,6 +11,7 @@ from validate import (
     CATEGORIES,
     normalise_category,
     normalise_email,
+    normalise_isbn,
     normalise_name,
     validate_book,
     validate_email,
@@ -646,3 +647,31 @@ def test_validate_book_refuses_isbn_of_non_ascii_digits(isbn: str) -> None:
     assert validate_book({**VALID_BOOK, "isbn": isbn}) == {
         "isbn": "isbn must be a valid ISBN-10 or ISBN-13 (check digit included)"
     }
+
+
+@pytest.mark.parametrize(
+    ("isbn", "isbn13"),
+    [
+        ("0-306-40615-2", "9780306406157"),
+        ("080442957x", "9780804429573"),
+        ("978 0306406157", "9780306406157"),
+        ("979-10-90636-07-1", "9791090636071"),
+        ("0306406152\t", "9780306406157"),
+    ],
+)
+def test_normalise_isbn_answers_the_isbn_13(isbn: str, isbn13: str) -> None:
+    assert normalise_isbn(isbn) == isbn13
+
+
+@pytest.mark.parametrize(
+    "isbn",
+    [
+        "030640615",  # a 9-digit SBN: python-stdnum takes it, the API never did
+        "979-10-90636-07-2",  # wrong check digit
+        "9770306406157",  # neither 978 nor 979
+        "0306406152X",
+        "ISBN 0306406152",
+    ],
+)
+def test_normalise_isbn_refuses(isbn: str) -> None:
+    assert normalise_isbn(isbn) is None
