@@ -14,8 +14,9 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+import shelf_counts
 import shelf_index
-from database import get_db, index_friendly
+from database import count_matching, get_db, index_friendly
 from passwords import burn_verification, hash_password, needs_rehash, verify_password
 from timestamps import as_utc, now
 from validate import search_words
@@ -55,6 +56,14 @@ SORT_KEYS = {
 DATE_FIELDS = frozenset(
     {"created_at", "updated_at", "last_used_at", "expires_at", "rotated_at", "disabled_at"}
 )
+
+
+# What a search reads of each candidate: the public fields, the title order, the index state.
+SEARCH_PROJECTION = {
+    **dict.fromkeys(BOOK_FIELDS, 1),
+    "title_key": 1,
+    **shelf_index.INDEX_PROJECTION,
+}
 
 
 class DuplicateError(Exception):
@@ -369,21 +378,30 @@ class Books:
         if idempotency_key is not None:
             document["idempotency_key"] = idempotency_key
         document["isbn_key"] = isbn_key(user_id, document["isbn"], document["_id"])
+        document.update(shelf_index.new_book_fields())
+        database = self.collection.database
+        # Claimed before the insert: until the count is moved, readers count the shelf itself.
+        claim = shelf_counts.begin_write(database, user_id)
         try:
             self.collection.insert_one(document)
         except DuplicateKeyError:
+            shelf_counts.finish_quietly(database, user_id, claim, {})
             raise DuplicateError(self._taken_field(document)) from None
-        book = to_public(document, BOOK_FIELDS)
         try:
-            shelf_index.book_added(self.collection.database, book)
+            shelf_index.book_written(database, document)
+            shelf_counts.finish_write(
+                database, user_id, claim, shelf_counts.added(document["category"])
+            )
         except PyMongoError:
-            # A book the shelf's counts and search cannot see would be half-created: undo it,
-            # so the client's retry (after the 503) starts from nothing.
+            # The database failed half-way: undo the book, so the client's retry (after the
+            # 503) starts from nothing. Whatever of this is lost stays exact all the same (the
+            # claim and the pending mark stand until a reader repairs them).
             self.collection.delete_one({"_id": document["_id"]})
             with contextlib.suppress(PyMongoError):
-                shelf_index.book_add_undone(self.collection.database, book)
+                shelf_index.book_deleted(database, document)
+            shelf_counts.finish_quietly(database, user_id, claim, {})
             raise
-        return book
+        return to_public(document, BOOK_FIELDS)
 
     def list_for_user(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
         """Return one page of a user's shelf, filtered, searched and sorted, and the total."""
@@ -392,7 +410,10 @@ class Books:
         criteria: dict[str, Any] = {"user_id": user_id}
         if query.category:
             criteria["category"] = query.category
-        total = shelf_index.shelf_count(self.collection.database, user_id, query.category)
+        total = shelf_counts.stored_total(self.collection.database, user_id, query.category)
+        if total is None:
+            # A write is under way on this shelf: count its books, exact whatever it applied.
+            total = count_matching(self.collection, criteria)
         cursor = (
             # $eq, not bare values: nx-27017 answers bare equality without using the indexes.
             self.collection.find(index_friendly(criteria), dict.fromkeys(BOOK_FIELDS, 1))
@@ -405,25 +426,40 @@ class Books:
     def _search(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
         """Return one page of the books whose words begin with each word of the search.
 
-        The index names candidates; every candidate is checked against the book itself, so a
-        stale entry (left by racing writes or a crash) never lists a book twice, nor one that no
-        longer matches, and the total counts exactly the books the pages hold. The cost follows
-        the number of matches, not the shelf.
+        The index names candidates, and the shelf's pending books (those whose entries may not
+        all be written yet) join them; every one is checked against the book itself, so the
+        matches are exactly the books that match now, once each, and the total counts exactly
+        the books the pages hold. The cost follows the number of matches, not the shelf.
         """
         words = search_words(query.search or "")
-        entries = (
-            shelf_index.matching_entries(self.collection.database, user_id, words, query.category)
-            if words
-            else []
-        )
-        ids = list(dict.fromkeys(ObjectId(shelf_index.entry_book_id(entry)) for entry in entries))
+        if not words:
+            return [], 0
+        database = self.collection.database
+        found = shelf_index.candidates(database, user_id, words)
+        if query.category is not None:
+            found = {
+                entry: terms
+                for entry, terms in found.items()
+                if shelf_index.entry_category(entry) == query.category
+            }
+        books = {
+            str(document["_id"]): document
+            for document in shelf_index.pending_books(self.collection, user_id, SEARCH_PROJECTION)
+        }
+        ids = [
+            ObjectId(book_id)
+            for book_id in dict.fromkeys(map(shelf_index.entry_book_id, found))
+            if book_id not in books
+        ]
+        books.update((str(document["_id"]), document) for document in self._by_ids(ids))
         matches = [
             document
-            for document in self._by_ids(ids)
+            for document in books.values()
             if document["user_id"] == user_id
             and (query.category is None or document["category"] == query.category)
             and shelf_index.matches_words(document, words)
         ]
+        shelf_index.tidy(database, user_id, found, books)
         matches.sort(key=_sort_key(query.sort), reverse=query.sort.startswith("-"))
         skip = (query.page - 1) * query.per_page
         page = matches[skip : skip + query.per_page]
@@ -431,9 +467,7 @@ class Books:
 
     def _by_ids(self, ids: list[ObjectId]) -> Cursor:
         """Return a cursor over the books with these ids (read by _id, the one index they share)."""
-        return self.collection.find(
-            {"_id": {"$in": ids}}, {**dict.fromkeys(BOOK_FIELDS, 1), "title_key": 1}
-        )
+        return self.collection.find({"_id": {"$in": ids}}, SEARCH_PROJECTION)
 
     def get_by_idempotency_key(self, user_id: str, key_id: str) -> dict[str, Any] | None:
         """Return the user's book created under this Idempotency-Key record id, or None."""
@@ -468,6 +502,35 @@ class Books:
         object_id = parse_object_id(book_id)
         if object_id is None:
             return None
+        database = self.collection.database
+        # A change of category moves counts: claimed before the write, as a create is.
+        claim = shelf_counts.begin_write(database, user_id) if "category" in changes else None
+        try:
+            stored = self._compare_and_set(object_id, user_id, changes, expected_version)
+        except (DuplicateError, PreconditionFailedError, ConcurrentUpdateError):
+            if claim is not None:
+                shelf_counts.finish_quietly(database, user_id, claim, {})
+            raise
+        # (A PyMongoError leaves the claim standing: the write may have landed or not.)
+        if stored is not None:
+            self._reindex(*stored)
+        if claim is not None:
+            moves = (
+                shelf_counts.moved(stored[0]["category"], stored[1]["category"]) if stored else {}
+            )
+            shelf_counts.finish_quietly(database, user_id, claim, moves)
+        if stored is None:
+            return None
+        return BookUpdate(to_public(stored[1], BOOK_FIELDS), stored[0]["cover"])
+
+    def _compare_and_set(
+        self,
+        object_id: ObjectId,
+        user_id: str,
+        changes: dict[str, Any],
+        expected_version: int | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Write changes over the version read; return the book before and after, or None."""
         # Read, then write only if the version is still the one read: a compare-and-set that
         # tells exactly which cover this update replaced and loses no concurrent edit. Not
         # find_one_and_update: nx-27017 answers it with None instead of DuplicateKeyError.
@@ -478,7 +541,11 @@ class Books:
             version = before.get("version", 0)
             if expected_version is not None and version != expected_version:
                 raise PreconditionFailedError(version)
-            fields = _update_fields(before, changes, version + 1)
+            fields = {
+                **_update_fields(before, changes, version + 1),
+                # In the same write: the book is pending until its new entries are written.
+                **shelf_index.changed_fields(before, changes),
+            }
             try:
                 result = self.collection.update_one(
                     {"_id": object_id, "user_id": user_id, **_version_filter(before)},
@@ -487,21 +554,17 @@ class Books:
             except DuplicateKeyError:
                 raise DuplicateError(self._taken_field({**before, **fields})) from None
             if result.matched_count == 1:
-                after = to_public({**before, **fields}, BOOK_FIELDS)
-                self._reindex(to_public(before, BOOK_FIELDS), after)
-                return BookUpdate(after, before["cover"])
+                return before, {**before, **fields}
         raise ConcurrentUpdateError("the book kept changing; try again")
 
     def _reindex(self, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Carry a stored change into the shelf's counts and search terms."""
-        if all(before[name] == after[name] for name in shelf_index.INDEXED_FIELDS):
-            return
+        """Carry a stored change into the shelf's search terms."""
         try:
-            shelf_index.book_changed(self.collection.database, before, after)
+            shelf_index.book_written(self.collection.database, after, before)
         except PyMongoError:
-            # The change itself is stored; searches check every book they show, and
-            # `flask books reindex` recounts. Failing the request now would only invite a
-            # retry that finds nothing left to change.
+            # The change itself is stored and the book stays pending: searches find it all
+            # the same, and the first one after REPAIR_AFTER_SECONDS indexes it. Failing the
+            # request now would only invite a retry that finds nothing left to change.
             logger.exception("the shelf index missed the update of book %s", after["_id"])
 
     def _taken_field(self, book: dict[str, Any]) -> str:
@@ -517,15 +580,22 @@ class Books:
         object_id = parse_object_id(book_id)
         if object_id is None:
             return None
+        database = self.collection.database
+        claim = shelf_counts.begin_write(database, user_id)
+        # (A PyMongoError leaves the claim standing: the delete may have landed or not.)
         document = self.collection.find_one_and_delete({"_id": object_id, "user_id": user_id})
-        book = to_public(document, BOOK_FIELDS)
-        if book is not None:
-            try:
-                shelf_index.book_removed(self.collection.database, book)
-            except PyMongoError:
-                # The book is gone; a search skips its leftover entries (see _reindex).
-                logger.exception("the shelf index missed the deletion of book %s", book["_id"])
-        return book
+        if document is None:
+            shelf_counts.finish_quietly(database, user_id, claim, {})
+            return None
+        try:
+            shelf_index.book_deleted(database, document)
+        except PyMongoError:
+            # The book is gone; a search drops its leftover entries when it meets them.
+            logger.exception("the shelf index missed the deletion of book %s", document["_id"])
+        shelf_counts.finish_quietly(
+            database, user_id, claim, shelf_counts.removed(document["category"])
+        )
+        return to_public(document, BOOK_FIELDS)
 
 
 def _sort_key(sort: str) -> Any:

@@ -1,19 +1,29 @@
-"""What a shelf's listing reads instead of the shelf: its book counts and its search terms.
-
-`shelves` holds one document per user: `total` books and the count of each category, kept with
-`$inc` as books come and go, so `pagination.total` costs one read whatever the shelf's size.
+"""A shelf's search terms: an inverted index of its books' words, exact after races and crashes.
 
 `shelf_terms` is an inverted index of the words of each book's title and description, in
 buckets: a document holds up to TERM_BUCKET_SIZE entries for one word of one shelf, each
-entry "<created_at in ms, 13 digits>|<book id>|<category>". A search reads the buckets of the
-words its own words begin, so its cost follows the books that match, not the shelf; the entries
-sort by creation time as they are (the shelf's default order) and carry the category filter.
-Buckets keep every write small (a book's entry is pushed into, or pulled from, one bucket per
-word) where one document per word would be rewritten whole on every change of a large shelf;
-the shape is MongoDB's bucket pattern and needs no multikey index (nx-27017 has none).
+entry "<created_at in ms, 13 digits>|<book id>|<category>|<index version>". A search reads the
+buckets of the words its own words begin, so its cost follows the books that match, not the
+shelf; the entries sort by creation time as they are (the shelf's default order) and carry the
+category filter. Buckets keep every write small (a book's entry is pushed into, or pulled
+from, one bucket per word) where one document per word would be rewritten whole on every
+change of a large shelf; the shape is MongoDB's bucket pattern and needs no multikey index
+(nx-27017 has none).
 
-Both are derived from `books`: `rebuild` recomputes them (`flask books reindex`), and the
-first start of a database that has books but no index builds it once.
+The entries cannot be written in the same atomic write as the book, so the book carries what
+the index owes it:
+
+- `index_version` moves on every change of the indexed fields, and an entry names the version
+  it was written for: an entry of an older version (or of a deleted book) is stale for ever, so
+  a search that meets one drops it (`tidy`) without a race bringing it back;
+- `index_pending` (the time of the write) is set in the same write as the change and removed,
+  only while the book is still at that version, once all of its entries are written. A search
+  reads the shelf's pending books beside the entries it found, so a book whose entries are not
+  all written yet (its writer is at work or died) is found all the same, and a search that meets
+  one pending for longer than REPAIR_AFTER_SECONDS writes its entries and clears it.
+
+Derived from `books`: `rebuild` recomputes it (`flask books reindex`), and the first start of a
+database indexed by an older version builds it once.
 """
 
 from __future__ import annotations
@@ -28,8 +38,9 @@ from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
+import shelf_counts
 from bulk_writes import BatchUpdate, update_many_in_one_trip
 from timestamps import as_utc, now
 from validate import search_words
@@ -38,16 +49,26 @@ logger = logging.getLogger(__name__)
 
 TERM_BUCKET_SIZE = 500
 REBUILD_BATCH = 5_000
-MIGRATION_ID = "shelf-index-v1"
+# v2: entries name the book's index version.
+MIGRATION_ID = "shelf-index-v2"
 # Above every character a word can hold: the end of the range of terms a prefix begins.
 PREFIX_END = "\U0010ffff"
-INDEXED_FIELDS = ("_id", "user_id", "title", "description", "category", "created_at")
+INDEXED_FIELDS = ("title", "description", "category")
+VERSION_FIELD = "index_version"
+PENDING_FIELD = "index_pending"
+REPAIR_AFTER_SECONDS = shelf_counts.REPAIR_AFTER_SECONDS
+INDEX_PROJECTION = dict.fromkeys(
+    ("_id", "user_id", "created_at", VERSION_FIELD, PENDING_FIELD, *INDEXED_FIELDS), 1
+)
 
 
 def ensure_indexes(db: Database) -> None:
-    """Create the index the term lookups use."""
+    """Create the indexes the term lookups and the pending books' lookups use."""
     db.shelf_terms.create_index(
         [("user_id", ASCENDING), ("term", ASCENDING)], name="shelf_term_buckets"
+    )
+    db.books.create_index(
+        [("user_id", ASCENDING), (PENDING_FIELD, ASCENDING)], name="shelf_index_pending"
     )
 
 
@@ -61,70 +82,87 @@ def book_terms(book: dict[str, Any]) -> set[str]:
     )
 
 
+def index_version(book: dict[str, Any]) -> int:
+    """Return the version of a book's indexed fields (0 for books older than versions)."""
+    return int(book.get(VERSION_FIELD) or 0)
+
+
 def book_entry(book: dict[str, Any]) -> str:
-    """Return a book's entry in the term buckets: creation time, id and category."""
+    """Return a book's entry in the term buckets: creation time, id, category, index version."""
     milliseconds = round(as_utc(book["created_at"]).timestamp() * 1000)
-    return f"{milliseconds:013d}|{book['_id']}|{book['category']}"
+    return f"{milliseconds:013d}|{book['_id']}|{book['category']}|{index_version(book)}"
 
 
 def entry_book_id(entry: str) -> str:
     """Return the book id an entry names."""
-    return entry.split("|", 2)[1]
+    return entry.split("|", 3)[1]
 
 
 def entry_category(entry: str) -> str:
     """Return the category an entry carries."""
-    return entry.split("|", 2)[2]
+    return entry.split("|", 3)[2]
+
+
+def entry_version(entry: str) -> int | None:
+    """Return the index version an entry was written for (None: an entry of version 1's shape)."""
+    parts = entry.split("|", 3)
+    return int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
 
 
 # Keeping it current ------------------------------------------------------------------------------
 
 
-def book_added(db: Database, book: dict[str, Any]) -> None:
-    """Index a new book's words, then count it on its shelf (last, see book_add_undone)."""
+def new_book_fields() -> dict[str, Any]:
+    """Return the index fields of a new book: its first version, pending until indexed."""
+    return {VERSION_FIELD: 1, PENDING_FIELD: now().timestamp()}
+
+
+def changed_fields(before: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Return the index fields an update sets with its changes (none if no indexed field moves)."""
+    if all(changes.get(name, before.get(name)) == before.get(name) for name in INDEXED_FIELDS):
+        return {}
+    return {VERSION_FIELD: index_version(before) + 1, PENDING_FIELD: now().timestamp()}
+
+
+def book_written(
+    db: Database, book: dict[str, Any], previous: dict[str, Any] | None = None
+) -> None:
+    """Index a book as written (and drop what it was before), then clear its pending mark."""
+    if previous is not None and index_version(previous) == index_version(book):
+        return
     _add_entries(db.shelf_terms, book["user_id"], book_entry(book), book_terms(book))
-    _count(db, book["user_id"], book["category"], 1)
+    if previous is not None:
+        _remove_entries(
+            db.shelf_terms, previous["user_id"], book_entry(previous), book_terms(previous)
+        )
+    clear_pending(db, book)
 
 
-def book_add_undone(db: Database, book: dict[str, Any]) -> None:
-    """Remove what a failed book_added may have written: some of its entries, never its count."""
+def book_deleted(db: Database, book: dict[str, Any]) -> None:
+    """Remove a deleted book's entries (a search drops any a failure leaves behind)."""
     _remove_entries(db.shelf_terms, book["user_id"], book_entry(book), book_terms(book))
 
 
-def book_removed(db: Database, book: dict[str, Any]) -> None:
-    """Uncount a deleted book and remove its entries."""
-    _count(db, book["user_id"], book["category"], -1)
-    _remove_entries(db.shelf_terms, book["user_id"], book_entry(book), book_terms(book))
-
-
-def book_changed(db: Database, before: dict[str, Any], after: dict[str, Any]) -> None:
-    """Move a changed book's count and entries from what it was to what it is."""
-    user_id = before["user_id"]
-    if before["category"] != after["category"]:
-        _count(db, user_id, before["category"], -1)
-        _count(db, user_id, after["category"], 1)
-    old_entry, new_entry = book_entry(before), book_entry(after)
-    old_terms, new_terms = book_terms(before), book_terms(after)
-    if old_entry == new_entry:
-        # Same entry: only the words that came or went need touching.
-        old_terms, new_terms = old_terms - new_terms, new_terms - old_terms
-    _remove_entries(db.shelf_terms, user_id, old_entry, old_terms)
-    _add_entries(db.shelf_terms, user_id, new_entry, new_terms)
-
-
-def category_field(category: str) -> str:
-    """Return the field of a shelf document that counts one category."""
-    # Flat, not categories.<name>: nx-27017's upsert stores a dotted $inc as a literal name.
-    return f"category:{category}"
-
-
-def _count(db: Database, user_id: str, category: str, change: int) -> None:
-    """Move a shelf's total and one category's count by change."""
-    db.shelves.update_one(
-        {"_id": user_id},
-        {"$inc": {"total": change, category_field(category): change}},
-        upsert=True,
+def clear_pending(db: Database, book: dict[str, Any]) -> None:
+    """Clear a book's pending mark, only while it is still at the version indexed."""
+    version = (
+        {VERSION_FIELD: book[VERSION_FIELD]}
+        if VERSION_FIELD in book
+        else {VERSION_FIELD: {"$exists": False}}
     )
+    db.books.update_one({"_id": book["_id"], **version}, {"$unset": {PENDING_FIELD: ""}})
+
+
+def repair_book(db: Database, book: dict[str, Any]) -> None:
+    """Write whatever entries a pending book lacks at its version, then clear its mark."""
+    entry = book_entry(book)
+    terms = book_terms(book)
+    holding = db.shelf_terms.find(
+        {"user_id": {"$eq": book["user_id"]}, "term": {"$in": sorted(terms)}, "entries": entry},
+        {"term": 1, "_id": 0},
+    )
+    _add_entries(db.shelf_terms, book["user_id"], entry, terms - {b["term"] for b in holding})
+    clear_pending(db, book)
 
 
 def _add_entries(terms: Collection, user_id: str, entry: str, words: Iterable[str]) -> None:
@@ -166,41 +204,44 @@ def _remove_entries(terms: Collection, user_id: str, entry: str, words: Iterable
 # Reading it --------------------------------------------------------------------------------------
 
 
-def shelf_count(db: Database, user_id: str, category: str | None = None) -> int:
-    """Return how many books the shelf holds, or how many of one category."""
-    shelf = db.shelves.find_one({"_id": user_id}) or {}
-    if category is None:
-        return int(shelf.get("total", 0))
-    return int(shelf.get(category_field(category), 0))
-
-
-def matching_entries(
-    db: Database, user_id: str, words: list[str], category: str | None = None
-) -> list[str]:
-    """Return the entries of the books having, for each of words, a word it begins; sorted."""
-    found: set[str] | None = None
+def candidates(db: Database, user_id: str, words: list[str]) -> dict[str, set[str]]:
+    """Return the entries having, for each of words, a term it begins; each with those terms."""
+    found: dict[str, set[str]] | None = None
     # The longest word first: usually the rarest, so the sets to intersect stay small.
     for word in sorted(words, key=len, reverse=True):
         entries = _entries_beginning(db.shelf_terms, user_id, word)
-        found = entries if found is None else found & entries
+        if found is not None:
+            entries = {
+                entry: terms | found[entry] for entry, terms in entries.items() if entry in found
+            }
+        found = entries
         if not found:
-            return []
-    matches = found or set()
-    if category is not None:
-        matches = {entry for entry in matches if entry_category(entry) == category}
-    return sorted(matches)
+            return {}
+    return found or {}
 
 
-def _entries_beginning(terms: Collection, user_id: str, prefix: str) -> set[str]:
-    """Return the entries of every term of the shelf that begins with prefix."""
-    entries: set[str] = set()
+def _entries_beginning(terms: Collection, user_id: str, prefix: str) -> dict[str, set[str]]:
+    """Return the entries of every term of the shelf that begins with prefix, with their terms."""
+    entries: dict[str, set[str]] = defaultdict(set)
     buckets = terms.find(
         {"user_id": {"$eq": user_id}, "term": {"$gte": prefix, "$lt": prefix + PREFIX_END}},
-        {"entries": 1, "_id": 0},
+        {"term": 1, "entries": 1, "_id": 0},
     )
     for bucket in buckets:
-        entries.update(bucket.get("entries") or ())
+        for entry in bucket.get("entries") or ():
+            entries[entry].add(bucket["term"])
     return entries
+
+
+def pending_books(books: Collection, user_id: str, projection: dict[str, Any]) -> list[dict]:
+    """Return the shelf's books whose entries may not all be written yet (usually none)."""
+    return list(
+        books.find(
+            # $gt 0: a range the (user_id, index_pending) index answers; absent never matches.
+            {"user_id": {"$eq": user_id}, PENDING_FIELD: {"$gt": 0}},
+            {**projection, **INDEX_PROJECTION},
+        )
+    )
 
 
 def matches_words(book: dict[str, Any], words: list[str]) -> bool:
@@ -209,23 +250,67 @@ def matches_words(book: dict[str, Any], words: list[str]) -> bool:
     return all(any(term.startswith(word) for term in terms) for word in words)
 
 
+def tidy(
+    db: Database,
+    user_id: str,
+    found: dict[str, set[str]],
+    books: dict[str, dict[str, Any]],
+) -> None:
+    """Drop the stale entries a search met and index the long-pending books it read.
+
+    books maps the id (as text) of each book read to the book. A failure is only logged: the
+    search's answer is already exact, and the next search tries again.
+    """
+    stale = [
+        BatchUpdate(
+            {"user_id": {"$eq": user_id}, "term": {"$eq": term}, "entries": entry},
+            {"$pull": {"entries": entry}, "$inc": {"size": -1}},
+        )
+        for entry, terms in found.items()
+        if _is_stale(entry, books.get(entry_book_id(entry)), user_id)
+        for term in sorted(terms)
+    ]
+    overdue = now().timestamp() - REPAIR_AFTER_SECONDS
+    try:
+        update_many_in_one_trip(db.shelf_terms, stale, ordered=False)
+        for book in books.values():
+            if 0 < float(book.get(PENDING_FIELD) or 0) <= overdue:
+                logger.warning("indexing book %s, whose writer did not finish", book["_id"])
+                repair_book(db, book)
+    except PyMongoError:
+        logger.exception("tidying the shelf index of user %s failed", user_id)
+
+
+def _is_stale(entry: str, book: dict[str, Any] | None, user_id: str) -> bool:
+    """Tell whether an entry can never again describe its book: gone, or of an older version."""
+    if book is None or book["user_id"] != user_id:
+        return True
+    version = entry_version(entry)
+    return version is not None and version < index_version(book)
+
+
 # Building it from the books ----------------------------------------------------------------------
 
 
 def index_books(
-    db: Database, books: Iterable[dict[str, Any]], session: ClientSession | None = None
+    db: Database,
+    books: Iterable[dict[str, Any]],
+    session: ClientSession | None = None,
+    count: bool = True,
 ) -> int:
-    """Count and index books written straight to the collection (rebuilds, bulk loads)."""
+    """Index (and with count, count) books written straight to the collection (bulk loads)."""
     indexed = 0
     iterator = iter(books)
     while batch := list(itertools.islice(iterator, REBUILD_BATCH)):
-        _index_batch(db, batch, session)
+        _index_batch(db, batch, session, count)
         indexed += len(batch)
     return indexed
 
 
-def _index_batch(db: Database, batch: list[dict[str, Any]], session: ClientSession | None) -> None:
-    """Write the counts and new full buckets of one batch of books."""
+def _index_batch(
+    db: Database, batch: list[dict[str, Any]], session: ClientSession | None, count: bool
+) -> None:
+    """Write the new full buckets (and the counts) of one batch of books; clear their marks."""
     postings: dict[tuple[str, str], list[str]] = defaultdict(list)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for book in batch:
@@ -233,9 +318,17 @@ def _index_batch(db: Database, batch: list[dict[str, Any]], session: ClientSessi
         counts[book["user_id"]][book["category"]] += 1
         for word in book_terms(book):
             postings[(book["user_id"], word)].append(entry)
-    db.shelf_terms.insert_many(list(_buckets(postings)), ordered=False, session=session)
+    if postings:
+        db.shelf_terms.insert_many(list(_buckets(postings)), ordered=False, session=session)
+    for book in batch:
+        if book.get(PENDING_FIELD):
+            clear_pending(db, book)
+    if not count:
+        return
     for user_id, categories in counts.items():
-        increments = {category_field(name): count for name, count in categories.items()}
+        increments = {
+            shelf_counts.category_field(name): number for name, number in categories.items()
+        }
         increments["total"] = sum(categories.values())
         db.shelves.update_one({"_id": user_id}, {"$inc": increments}, upsert=True, session=session)
 
@@ -249,10 +342,17 @@ def _buckets(postings: dict[tuple[str, str], list[str]]) -> Iterator[dict[str, A
 
 
 def rebuild(db: Database) -> int:
-    """Recompute every shelf's counts and terms from the books; return how many books."""
-    db.shelves.delete_many({})
+    """Recompute every shelf's terms and counts from the books; return how many books.
+
+    Safe while writes are served: a book written meanwhile is pending (found by searches, then
+    indexed) and a shelf written meanwhile keeps a claim that its next reader repairs.
+    """
     db.shelf_terms.delete_many({})
-    indexed = index_books(db, db.books.find({}, dict.fromkeys(INDEXED_FIELDS, 1)))
+    indexed = index_books(db, db.books.find({}, INDEX_PROJECTION), count=False)
+    owners = {str(owner) for owner in db.books.distinct("user_id")}
+    owners |= {str(shelf["_id"]) for shelf in db.shelves.find({}, {"_id": 1})}
+    for owner in sorted(owners):
+        shelf_counts.recount(db, owner)
     db.migrations.update_one(
         {"_id": MIGRATION_ID}, {"$set": {"state": "built", "built_at": now()}}, upsert=True
     )
@@ -260,7 +360,7 @@ def rebuild(db: Database) -> int:
 
 
 def ensure_built(db: Database) -> None:
-    """Build the index once for a database whose books predate it (no-op when it exists)."""
+    """Build the index once for a database indexed by an older version (no-op when built)."""
     migration = db.migrations.find_one({"_id": MIGRATION_ID})
     if migration is not None:
         if migration.get("state") != "built":
