@@ -13,7 +13,7 @@ has transactions), so every write that moves a count is bracketed on the shelf d
 
 A shelf without claims is exact: every write that ever moved a book has applied its change.
 A shelf with a claim may be off by what that write has not applied yet (or never will: its
-writer died), so a reader then counts the books themselves (`stored_total` says so), which is exact.
+writer died), so a reader then counts the books themselves (`stored_total` answers None).
 Once every claim is older than REPAIR_AFTER_SECONDS, that reader also resets the counts from
 the books and removes the claims (`repair`), in one update made only if `seq` has not moved
 since it read the shelf, i.e. no write began meanwhile. A writer whose claim was removed that
@@ -116,6 +116,11 @@ def stored_total(db: Database, user_id: str, category: str | None = None) -> int
         return int(shelf.get(field, 0))
     if max(standing.values()) > now().timestamp() - REPAIR_AFTER_SECONDS:
         return None
+    logger.warning(
+        "the shelf of user %s has %d write(s) that did not finish; recounting it from its books",
+        user_id,
+        len(standing),
+    )
     return repair(db, user_id, shelf).get(field, 0)
 
 

@@ -255,3 +255,36 @@ def test_a_write_whose_claim_a_repair_took_leaves_the_count_to_the_next_reader(
     assert response.status_code == 200
     assert response.json["pagination"]["total"] == 2
     assert {book["_id"] for book in response.json["data"]} == {kept["_id"], str(orphan)}
+
+
+def test_an_index_of_the_previous_version_is_rebuilt_at_the_next_start(
+    make_app: Callable[..., Flask], client: FlaskClient, auth_headers: dict[str, str], db: Any
+) -> None:
+    first = create(client, auth_headers, "Kilo old", category="science")
+    second = create(client, auth_headers, "Zulu old")
+    # What the previous version left: entries without versions, books without index fields, a
+    # count that drifted, and its own migration marked done.
+    for bucket in db.shelf_terms.find({}):
+        old = ["|".join(entry.split("|")[:3]) for entry in bucket["entries"]]
+        db.shelf_terms.update_one({"_id": bucket["_id"]}, {"$set": {"entries": old}})
+    db.books.update_many({}, {"$unset": {"index_version": "", "index_pending": ""}})
+    db.shelves.update_many({}, {"$set": {"total": 7}, "$unset": {"seq": ""}})
+    db.migrations.delete_many({})
+    db.migrations.insert_one({"_id": "shelf-index-v1", "state": "built"})
+
+    restarted = make_app().test_client()
+    get = lambda url: restarted.get(url, headers=auth_headers)  # noqa: E731
+
+    assert_agrees(get, "/books/?per_page=1", {first["_id"], second["_id"]})
+    assert_agrees(get, "/books/?q=old", {first["_id"], second["_id"]})
+    entries = [entry for bucket in db.shelf_terms.find({}) for entry in bucket["entries"]]
+    assert sorted(shelf_index.entry_version(entry) for entry in entries) == [0] * 4
+    # A book of the previous version takes new words and loses its old ones like any other.
+    moved = restarted.put(
+        f"/books/{first['_id']}", headers=auth_headers, data={"title": "Zulu new"}
+    )
+    assert moved.status_code == 200, moved.json
+    assert_agrees(get, "/books/?q=kilo", set())
+    assert_agrees(get, "/books/?q=zulu", {first["_id"], second["_id"]})
+    assert_agrees(get, "/books/?q=new", {first["_id"]})
+    assert db.migrations.find_one({"_id": shelf_index.MIGRATION_ID})["state"] == "built"
