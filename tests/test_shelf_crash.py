@@ -1,4 +1,4 @@
-"""Workers killed in the middle of uploads leave the pages, totals and search exact (#13)."""
+"""Workers or the database killed mid-upload leave the pages, totals and search exact (#13)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,36 @@ def upload(session_headers: dict[str, str], url: str, number: int) -> str | None
     return response.json()["data"]["_id"]
 
 
-def test_killed_workers_leave_every_created_book_listed_counted_and_found(live):
+def kill_a_worker(live: LiveServer) -> None:
+    """Kill -9 one gunicorn worker and wait until gunicorn has replaced it."""
+    before = workers(live)
+    os.kill(before[0].pid, signal.SIGKILL)
+    wait_for(lambda: len(workers(live)) == 2 and set(workers(live)) != set(before), "a worker")
+
+
+def kill_the_database(live: LiveServer) -> None:
+    """Kill -9 the embedded database and wait until its supervisor has it answering again."""
+    state_file = live.instance / "database" / "server.json"
+    before = json.loads(state_file.read_text())["pid"]
+    live.kill_database()
+
+    def answering() -> bool:
+        """Tell whether a new database process serves the app."""
+        if json.loads(state_file.read_text())["pid"] == before:
+            return False
+        return requests.get(f"{live.url}/ready", timeout=5).status_code == 200
+
+    wait_for(answering, "the database's restart")
+
+
+@pytest.mark.parametrize(
+    ("kill", "kill_after"),
+    [(kill_a_worker, KILL_AFTER), (kill_the_database, KILL_AFTER[1::2])],
+    ids=["worker", "database"],
+)
+def test_kills_mid_upload_leave_every_created_book_listed_counted_and_found(
+    live: LiveServer, kill: Callable[[LiveServer], None], kill_after: tuple[int, ...]
+) -> None:
     signup = {"name": "Ada Lovelace", "email": "ada@example.com", "password": PASSWORD}
     assert requests.post(f"{live.url}/users/", json=signup, timeout=10).status_code == 201
     login = requests.post(f"{live.url}/users/login", json=signup, timeout=10)
@@ -90,15 +119,9 @@ def test_killed_workers_leave_every_created_book_listed_counted_and_found(live):
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = [pool.submit(one, number) for number in range(UPLOADS)]
-        for threshold in KILL_AFTER:
+        for threshold in kill_after:
             wait_for(lambda t=threshold: len(created) >= t, f"{threshold} uploads")
-            before = workers(live)
-            os.kill(before[0].pid, signal.SIGKILL)
-            # gunicorn replaces the killed worker before the next kill.
-            wait_for(
-                lambda b=before: len(workers(live)) == 2 and set(workers(live)) != set(b),
-                "a new worker",
-            )
+            kill(live)
         for future in futures:
             future.result()
 
@@ -115,7 +138,7 @@ def test_killed_workers_leave_every_created_book_listed_counted_and_found(live):
 
         # Every book that got a 201 is stored, listed once, counted and found by its title.
         assert set(created) <= truth
-        assert len(created) >= KILL_AFTER[-1]
+        assert len(created) >= kill_after[-1]
         assert_agrees(get, "/books/?per_page=7", truth)
         assert_agrees(
             get, "/books/?per_page=9&category=poetry", _of_category(books, truth, "poetry")
