@@ -1,4 +1,4 @@
-"""Every setting config.py reads is documented: in docs/configuration.md's table and .env.example."""
+"""Every setting config.py reads is documented: in docs/configuration.md and in .env.example."""
 
 from __future__ import annotations
 
