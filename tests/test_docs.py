@@ -26,7 +26,9 @@ FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # http:, https:, mailto: ...
-STATUS_LINE = re.compile(r"\d{3}")
+STATUS = re.compile(r"\d{3}\b")
+# A line a walkthrough prints for a status: the code, or the code and a content type.
+STATUS_LINE = re.compile(r"(\d{3})(?: [\w.+/-]+)?")
 
 
 def markdown_files() -> list[Path]:
@@ -105,12 +107,20 @@ def test_the_link_check_sees_a_missing_file_and_a_missing_heading(tmp_path: Path
     assert broken_links(page) == ["#no-such (no such heading)", "missing.md (no such file)"]
 
 
-# The README's curl walkthrough, run against `make run`'s server ---------------------------------
+# The curl walkthroughs, run against `make run`'s server ----------------------------------------
+
+NOT_FOUND = '{"data":null,"error":"Not Found","message":"Book not found"}'
+# Each walkthrough: the file, the heading of the section whose shell block it is, and lines its
+# output must hold (besides the codes).
+WALKTHROUGHS = {
+    "readme": (README, "Walkthrough with curl", ["Hello World!", NOT_FOUND]),
+    "every-route": (DOCS / "api.md", "Walkthrough of every route with curl", [NOT_FOUND]),
+}
 
 
-def walkthrough() -> str:
-    """The shell block of the README's "Walkthrough with curl" section."""
-    section = README.read_text().split("\n## Walkthrough with curl\n", 1)[1].split("\n## ", 1)[0]
+def walkthrough(path: Path, heading: str) -> str:
+    """The first shell block of a section of a Markdown file."""
+    section = path.read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
     return section.split("```sh\n", 1)[1].split("\n```", 1)[0]
 
 
@@ -127,9 +137,14 @@ def promised_codes(script: str) -> list[str]:
             continue
         assert "%{http_code}" in command, f"prints no status code: {command}"
         comment = command.rsplit(" # ", 1)
-        assert len(comment) == 2 and STATUS_LINE.match(comment[1]), f"no code promised: {command}"
+        assert len(comment) == 2 and STATUS.match(comment[1]), f"no code promised: {command}"
         codes.append(comment[1][:3])
     return codes
+
+
+def printed_codes(output: str) -> list[str]:
+    """The status codes a run printed: the lines that are a code (and maybe a content type)."""
+    return [match[1] for line in output.splitlines() if (match := STATUS_LINE.fullmatch(line))]
 
 
 def runnable(script: str, url: str) -> str:
@@ -142,39 +157,46 @@ def runnable(script: str, url: str) -> str:
     return "set -eu\n" + script
 
 
-@pytest.fixture(scope="module")
-def walkthrough_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Yield `make run`'s command on a fresh instance folder; stop it and its database after."""
-    server = LiveServer(tmp_path_factory.mktemp("walkthrough") / "instance")
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """Yield `make run`'s command on a new instance folder; stop it and its database after."""
+    server = LiveServer(tmp_path / "instance")
     server.start()
     yield server
     server.stop()
     stop_embedded_server(server.instance)
 
 
-@pytest.mark.integration
-def test_readme_walkthrough_prints_the_status_codes_it_promises(
-    walkthrough_server: LiveServer, tmp_path: Path
-) -> None:
-    """Pasted in order, every curl command of the walkthrough answers the code its comment says."""
-    script = walkthrough()
-    promised = promised_codes(script)
-    assert len(promised) >= 10
+def run_walkthrough(script: str, server: LiveServer, folder: Path) -> str:
+    """Run a walkthrough as pasted into a shell; return what it printed (nothing on stderr)."""
+    folder.mkdir()
     result = subprocess.run(
-        ["bash", "-c", runnable(script, walkthrough_server.url)],
-        cwd=tmp_path,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
+        ["bash", "-c", runnable(script, server.url)],
+        cwd=folder,
+        env={**os.environ, "TMPDIR": str(folder)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert (result.returncode, result.stderr) == (0, "")
-    lines = result.stdout.splitlines()
-    assert [line for line in lines if STATUS_LINE.fullmatch(line)] == promised
-    assert lines[:2] == ["Hello World!", "200"]
-    assert '{"data":null,"error":"Not Found","message":"Book not found"}' in lines
-    # The thumbnail it fetched is the server's 150x150-bounded cover, in the walkthrough's folder.
-    (thumbnail,) = tmp_path.glob("tmp.*/thumb.jpg")
+    return result.stdout
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", WALKTHROUGHS)
+def test_walkthrough_prints_the_status_codes_it_promises(
+    name: str, fresh_server: LiveServer, tmp_path: Path
+) -> None:
+    """Pasted in order, every curl command of the walkthrough answers the code its comment says."""
+    path, heading, expected_lines = WALKTHROUGHS[name]
+    script = walkthrough(path, heading)
+    promised = promised_codes(script)
+    assert len(promised) >= 10
+    output = run_walkthrough(script, fresh_server, tmp_path / "shell")
+    assert printed_codes(output) == promised
+    assert set(expected_lines) <= set(output.splitlines())
+    # The thumbnail it fetched is the server's cover, bounded by 150x150, in its own folder.
+    (thumbnail,) = (tmp_path / "shell").glob("tmp.*/thumb*.jpg")
     with Image.open(thumbnail) as image:
         assert (image.format, max(image.size)) == ("JPEG", 150)
 
