@@ -113,7 +113,7 @@ $(WEB_TESTS)/node_modules/.installed: $(WEB_TESTS)/package.json $(WEB_TESTS)/pac
 	touch $@
 
 # Tests leave tracked files alone (the journey's screenshots go to a temporary folder): this
-# replaces the README's screenshots in clients/web/screenshots/ after a passing journey.
+# replaces the screenshots in clients/web/screenshots/ (shown in docs/clients.md) after a passing journey.
 screenshots: check-tools $(VENV)/.dev browser
 	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist -q tests/test_web_ui.py -k journey
 

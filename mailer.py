@@ -42,7 +42,7 @@ def send(message: EmailMessage) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = folder / f"{stamp}-{secrets.token_hex(4)}.eml"
         # Written under a name no reader globs for, then renamed: whoever watches the folder
-        # for *.eml (tests, the README's one-liner) never reads half a message.
+        # for *.eml (tests, the one-liner in docs/clients.md) never reads half a message.
         temporary = folder / f".{path.name}.tmp"
         temporary.write_bytes(bytes(message))
         os.replace(temporary, path)

@@ -123,7 +123,7 @@ def growth_section(figures: growth.GrowthFigures) -> Section:
             f"The {sizes[0]:,}-book page already takes {page.median_ms:.0f} ms, "
             f"{page.median_ms / single.median_ms:.0f}x a single-book read: its query reads every "
             "book in the database, not the shelf's index entries, so its ratio stays low only "
-            "because the small shelf pays for the same scan (see the README, Performance).",
+            "because the small shelf pays for the same scan (see docs/performance.md).",
         ]
     return section
 

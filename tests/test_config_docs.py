@@ -1,4 +1,4 @@
-"""Every setting config.py reads is documented: in the README's table and in .env.example."""
+"""Every setting config.py reads is documented: in docs/configuration.md and in .env.example."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import config
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"`([A-Z][A-Z0-9_]+)`")
+SETTINGS_TABLE_HEADER = "\n| setting | default | meaning |\n"
 
 
 def documented_settings() -> set[str]:
-    """The setting names in the first column of the README's configuration table."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    """The setting names in the first column of the settings table of docs/configuration.md."""
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    # The table is the one headed "| setting | default | meaning |"; it ends at its first non-row.
+    table = page.split(SETTINGS_TABLE_HEADER, 1)[1].split("\n\n", 1)[0]
     names: set[str] = set()
-    for line in section.splitlines():
+    for line in table.splitlines():
         if line.startswith("| `"):
             names.update(NAME.findall(line.split("|")[1]))
     return names

@@ -4,7 +4,7 @@
 // token that opens the API. The refresh token is kept in sessionStorage: it survives a reload of
 // this tab (the page trades it for a new pair at once) but not closing the tab, and other tabs
 // never see it, so two tabs never race to rotate the same token (the API revokes a session whose
-// spent refresh token comes back). See README, "Web front end".
+// spent refresh token comes back). See docs/clients.md, "Web front end".
 
 import { ApiError, send } from "./http.js";
 
