@@ -2,8 +2,10 @@
 
 The journey (clients/web/journey.mjs, Playwright driving Debian's Chromium) runs against `make
 run`'s own command on an instance folder of its own, with rate limits off and access tokens that
-live 10 seconds, so the page's silent refresh is used throughout. It saves screenshots at desktop
-and phone sizes in a temporary folder: tests never rewrite tracked files. `make screenshots` sets
+live 10 seconds, so the page's silent refresh is used throughout, then visits every screen at 320
+and 390 px with a 60-character email and a 100-character unbroken title (no sideways scrolling,
+axe-core on each, the dark theme at 320). It saves screenshots at desktop and phone sizes in a
+temporary folder: tests never rewrite tracked files. `make screenshots` sets
 UPDATE_SCREENSHOTS=1, and only then a passing run copies them to clients/web/screenshots/, which
 the README shows. CHROMIUM names the browser (default /usr/bin/chromium, as in the Makefile).
 """

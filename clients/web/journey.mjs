@@ -10,7 +10,10 @@
 // shows, runs axe-core on every main screen, checks keyboard use and visible focus, fails on any
 // console error or Content-Security-Policy violation, and saves screenshots in SCREENSHOT_DIR
 // (default screenshots/latest/, ignored by git; `make screenshots` updates the committed ones).
-// CHROMIUM names the browser (default /usr/bin/chromium).
+// Then every screen again at 320 px (dark theme) and 390 px (light), for a user with a 60-character
+// email and a book with a 100-character unbroken title: no sideways scrolling and axe on each.
+// CHROMIUM names the browser (default /usr/bin/chromium); ONLY_SIZE=desktop, phone or narrow runs
+// one part.
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -915,7 +918,12 @@ async function journey(browser, size) {
   await scrollTo("#two-factor-title");
   await screenshot("two-factor-codes");
 
-  step("two-factor: the recovery codes are copied, downloaded, then marked as saved");
+  step("two-factor: the recovery codes wait for 'I have saved them', are copied, downloaded, then saved");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My shelf" }).click();
+  await expectHeading(page, "My shelf");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+  await expectHeading(page, "Account");
+  assert.deepEqual(await page.locator("#two-factor-code-list li").allInnerTexts(), recoveryCodes, "the codes stay until saved");
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
   await page.getByRole("button", { name: "Copy the codes" }).click();
   await expectText(page.locator("#two-factor-codes-status"), "The recovery codes are copied.");

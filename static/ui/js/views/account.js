@@ -404,6 +404,11 @@ function bindTwoFactor() {
   });
 }
 
+/** Fresh recovery codes are on the screen and the user has not said they are saved. */
+function codesPending() {
+  return !element("two-factor-codes").hidden && element("two-factor-code-list").children.length > 0;
+}
+
 function recoveryCodes() {
   return [...element("two-factor-code-list").children].map((item) => item.textContent);
 }
@@ -459,6 +464,11 @@ function codesSaved() {
 }
 
 export function init() {
+  // Fresh recovery codes are shown once: closing or reloading the tab before "I have saved them"
+  // asks first. (Another screen of the page keeps them until then: see accountView.)
+  window.addEventListener("beforeunload", (event) => {
+    if (codesPending()) event.preventDefault();
+  });
   element("two-factor-copy").addEventListener("click", copyCodes);
   element("two-factor-download").addEventListener("click", downloadCodes);
   element("two-factor-saved").addEventListener("click", codesSaved);
@@ -497,8 +507,10 @@ export const accountView = {
       element(id).reset();
       clearMessages(element(id));
     }
-    twoFactorMessage("");
-    showTwoFactor(state.twoFactor ? "on" : "off");
+    if (!codesPending()) {
+      twoFactorMessage("");
+      showTwoFactor(state.twoFactor ? "on" : "off");
+    }
     // Never offer the buttons of a list shown earlier: its sessions may have ended since.
     element("session-list").replaceChildren();
     const nameInput = element("profile-name");
