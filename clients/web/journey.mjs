@@ -280,13 +280,21 @@ async function runAxe(page, screen) {
   assert.deepEqual(violations, [], `axe-core found accessibility problems on the ${screen} screen`);
 }
 
-/** The page fits the screen's width: nothing to scroll sideways. */
+/**
+ * The page fits the screen's width: nothing to scroll sideways. Measured against the screen's own
+ * width too: a mobile browser zooms out to show content wider than the page, and then reports the
+ * wider size as innerWidth.
+ */
 async function expectNoSidewaysScroll(page, screen) {
+  const screenWidth = page.viewportSize().width;
   const { scrollWidth, innerWidth } = await page.evaluate(() => ({
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
   }));
-  assert.ok(scrollWidth <= innerWidth, `${screen}: the page is ${scrollWidth}px wide on a ${innerWidth}px screen`);
+  assert.ok(
+    scrollWidth <= innerWidth && innerWidth <= screenWidth,
+    `${screen}: the page is ${scrollWidth}px wide (innerWidth ${innerWidth}px) on a ${screenWidth}px screen`,
+  );
 }
 
 async function focusIsVisible(page) {
@@ -1191,6 +1199,13 @@ async function narrowScreens(browser, width, colorScheme) {
   await page.getByRole("link", { name: "Edit this book" }).click();
   await expectHeading(page, `Edit “${title}”`);
   await check("edit a book");
+  // Saved from the book's page, the edit goes back there, with the notice.
+  await page.locator("#book-category").selectOption("fantasy");
+  await page.locator("#book-form").getByRole("button", { name: "Save changes" }).click();
+  await expectNotice(page, `Saved your changes to “${title}”.`);
+  await expectHeading(page, title);
+  await expectText(page.locator("#book-page"), "Fantasy");
+  await check("book page with a notice");
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Add a book" }).click();
   await expectHeading(page, "Add a book");
@@ -1203,6 +1218,14 @@ async function narrowScreens(browser, width, colorScheme) {
   await page.locator("#book-form").getByRole("button", { name: "Add book" }).click();
   await expectNotice(page, `Added “${second}” to your shelf.`);
   await check("shelf with a notice");
+  await page.locator(".book-card").getByRole("link", { name: title, exact: true }).click();
+  await expectHeading(page, title);
+  await page.getByRole("button", { name: "Delete this book" }).click();
+  await page.getByRole("dialog", { name: "Delete this book?" }).getByRole("button", { name: "Delete book" }).click();
+  await expectNotice(page, `Deleted “${title}”.`);
+  await expectHeading(page, "My shelf");
+  assert.equal((await device.call("GET", `books/${book._id}`)).status, 404, "deleted from the book's page");
+  await check("shelf after deleting from a book's page");
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
   await expectHeading(page, "Account");
