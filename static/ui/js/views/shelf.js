@@ -200,6 +200,11 @@ function showLoadError(text) {
   const words = document.createElement("span");
   words.textContent = text;
   element("shelf-error").replaceChildren(words, retry);
+  if (focusAfterLoad) {
+    // The focused control (the last "Try again", a page number) is gone: the new retry takes it.
+    focusAfterLoad = false;
+    retry.focus();
+  }
 }
 
 async function load() {
