@@ -256,14 +256,27 @@ async function expectLabelledControls(page) {
   assert.deepEqual(unlabelled, [], "every visible control should have a label");
 }
 
-/** Run axe once the buttons' colour transitions (busy, hover) have ended. */
+/** Run axe with the mouse out of the way (no hover colours). */
 async function runAxeSettled(page, screen) {
   await page.mouse.move(0, 0);
-  await sleep(300);
   await runAxe(page, screen);
 }
 
+/**
+ * Wait until no colour transition runs (a button leaving its busy or hover colours), so that axe
+ * measures the colours that stay: two frames for a transition just triggered to start, then none
+ * running.
+ */
+async function transitionsEnded(page) {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await eventually(
+    () => page.evaluate(() => document.getAnimations().every((animation) => animation.playState !== "running")),
+    () => "the page's transitions should end",
+  );
+}
+
 async function runAxe(page, screen) {
+  await transitionsEnded(page);
   if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
     // Evaluated through the DevTools protocol, which the page's Content-Security-Policy allows.
     await page.evaluate(AXE_SOURCE);
