@@ -1230,6 +1230,7 @@ async function narrowScreens(browser, width, colorScheme) {
   await check("add a book");
   await page.locator("#book-form").getByRole("button", { name: "Add book" }).click();
   await expectNotice(page, `Added “${second}” to your shelf.`);
+  await expectText(page.locator("#shelf-status"), "Showing 1–2 of 2 books.");
   await check("shelf with a notice");
   await page.locator(".book-card").getByRole("link", { name: title, exact: true }).click();
   await expectHeading(page, title);
