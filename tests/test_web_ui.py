@@ -2,8 +2,10 @@
 
 The journey (clients/web/journey.mjs, Playwright driving Debian's Chromium) runs against `make
 run`'s own command on an instance folder of its own, with rate limits off and access tokens that
-live 10 seconds, so the page's silent refresh is used throughout. It saves screenshots at desktop
-and phone sizes in a temporary folder: tests never rewrite tracked files. `make screenshots` sets
+live 10 seconds, so the page's silent refresh is used throughout, then visits every screen at 320
+and 390 px with a 60-character email and a 100-character unbroken title (no sideways scrolling,
+axe-core on each, the dark theme at 320). It saves screenshots at desktop and phone sizes in a
+temporary folder: tests never rewrite tracked files. `make screenshots` sets
 UPDATE_SCREENSHOTS=1, and only then a passing run copies them to clients/web/screenshots/, which
 the README shows. CHROMIUM names the browser (default /usr/bin/chromium, as in the Makefile).
 """
@@ -11,16 +13,19 @@ the README shows. CHROMIUM names the browser (default /usr/bin/chromium, as in t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from config import PROJECT_ROOT
 from embedded_server import stop_embedded_server
 from tests.test_server import LiveServer
+from validate import CATEGORIES
 
 CLIENT_DIR = PROJECT_ROOT / "clients" / "web"
 SCREENSHOT_DIR = CLIENT_DIR / "screenshots"
@@ -31,6 +36,7 @@ SCREENS = (
     "signup-errors",
     "book-new",
     "shelf",
+    "book-page",
     "book-edit-conflict",
     "delete-confirm",
     "account",
@@ -88,6 +94,37 @@ def test_ui_assets_are_served_and_anything_else_is_a_json_404(client):
     assert missing.status_code == 404
     assert missing.json["data"] is None
     assert outside.status_code == 404
+
+
+def test_page_lists_the_apis_categories_in_its_one_constant():
+    """The page writes categories from one JS constant: it must be the API's list, in its order."""
+    script = (PROJECT_ROOT / "static" / "ui" / "js" / "messages.js").read_text()
+    constant = re.search(r"export const CATEGORIES = \[(.*?)\];", script, re.DOTALL)
+    openapi = yaml.safe_load((PROJECT_ROOT / "openapi.yaml").read_text())
+
+    assert constant is not None
+    assert re.findall(r'"([^"]+)"', constant.group(1)) == list(CATEGORIES)
+    assert openapi["components"]["schemas"]["Category"]["enum"] == list(CATEGORIES)
+    # No other module keeps a list of its own.
+    for module in (PROJECT_ROOT / "static" / "ui" / "js").rglob("*.js"):
+        if module.name != "messages.js":
+            assert '"picture book"' not in module.read_text(), module
+
+
+@mongomock_only
+def test_theme_script_is_a_classic_script_loaded_before_the_styles_apply(client):
+    response = client.get("/ui/", buffered=True)
+    script = client.get("/ui/js/theme.js", buffered=True)
+
+    assert response.status_code == 200
+    head = response.data.split(b"</head>", 1)[0]
+    # In <head>, not a module and not deferred: it sets the theme before the first paint.
+    assert b'<script src="js/theme.js"></script>' in head
+    assert b'<meta name="color-scheme" content="light dark">' in head
+    assert script.status_code == 200
+    assert script.mimetype == "text/javascript"
+    assert b"prefers-color-scheme: dark" in script.data
+    assert b"localStorage" in script.data
 
 
 @pytest.mark.integration

@@ -10,7 +10,10 @@
 // shows, runs axe-core on every main screen, checks keyboard use and visible focus, fails on any
 // console error or Content-Security-Policy violation, and saves screenshots in SCREENSHOT_DIR
 // (default screenshots/latest/, ignored by git; `make screenshots` updates the committed ones).
-// CHROMIUM names the browser (default /usr/bin/chromium).
+// Then every screen again at 320 px (dark theme) and 390 px (light), for a user with a 60-character
+// email and a book with a 100-character unbroken title: no sideways scrolling and axe on each.
+// CHROMIUM names the browser (default /usr/bin/chromium); ONLY_SIZE=desktop, phone or narrow runs
+// one part.
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -253,14 +256,27 @@ async function expectLabelledControls(page) {
   assert.deepEqual(unlabelled, [], "every visible control should have a label");
 }
 
-/** Run axe once the buttons' colour transitions (busy, hover) have ended. */
+/** Run axe with the mouse out of the way (no hover colours). */
 async function runAxeSettled(page, screen) {
   await page.mouse.move(0, 0);
-  await sleep(300);
   await runAxe(page, screen);
 }
 
+/**
+ * Wait until no colour transition runs (a button leaving its busy or hover colours), so that axe
+ * measures the colours that stay: two frames for a transition just triggered to start, then none
+ * running.
+ */
+async function transitionsEnded(page) {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await eventually(
+    () => page.evaluate(() => document.getAnimations().every((animation) => animation.playState !== "running")),
+    () => "the page's transitions should end",
+  );
+}
+
 async function runAxe(page, screen) {
+  await transitionsEnded(page);
   if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
     // Evaluated through the DevTools protocol, which the page's Content-Security-Policy allows.
     await page.evaluate(AXE_SOURCE);
@@ -277,13 +293,21 @@ async function runAxe(page, screen) {
   assert.deepEqual(violations, [], `axe-core found accessibility problems on the ${screen} screen`);
 }
 
-/** The page fits the screen's width: nothing to scroll sideways. */
+/**
+ * The page fits the screen's width: nothing to scroll sideways. Measured against the screen's own
+ * width too: a mobile browser zooms out to show content wider than the page, and then reports the
+ * wider size as innerWidth.
+ */
 async function expectNoSidewaysScroll(page, screen) {
+  const screenWidth = page.viewportSize().width;
   const { scrollWidth, innerWidth } = await page.evaluate(() => ({
     scrollWidth: document.documentElement.scrollWidth,
     innerWidth: window.innerWidth,
   }));
-  assert.ok(scrollWidth <= innerWidth, `${screen}: the page is ${scrollWidth}px wide on a ${innerWidth}px screen`);
+  assert.ok(
+    scrollWidth <= innerWidth && innerWidth <= screenWidth,
+    `${screen}: the page is ${scrollWidth}px wide (innerWidth ${innerWidth}px) on a ${screenWidth}px screen`,
+  );
 }
 
 async function focusIsVisible(page) {
@@ -432,7 +456,10 @@ async function journey(browser, size) {
   await signup.getByRole("button", { name: "Create account" }).click();
   await expectFieldError(page, "#signup-name", "Full name must have 2 to 30 words, for example Ada Lovelace.");
   await expectFieldError(page, "#signup-email", "Email address must be a valid address such as name@example.com.");
-  await expectFieldError(page, "#signup-password", /^Password must contain a lower-case letter, an upper-case letter/);
+  // The error names only the rules still missing, as the hint under the field did while typing.
+  await expectFieldError(page, "#signup-password", "Password still needs an upper-case letter, a digit and a symbol.");
+  await expectText(page.locator("#signup-password-rules"), "Still missing: an upper-case letter, a digit and a symbol.");
+  assert.equal(await page.locator("#notice").innerText(), "", "no notice from an earlier screen");
   assert.equal(await page.evaluate(() => document.activeElement.id), "signup-name");
   await expectLabelledControls(page);
   await runAxe(page, "sign-up with errors");
@@ -441,7 +468,10 @@ async function journey(browser, size) {
   step("sign up: an address already in use");
   await signup.getByLabel("Full name").fill(size.user);
   await signup.getByLabel("Email address").fill(taken);
+  await signup.getByLabel("Password").fill("Correct");
+  await expectText(page.locator("#signup-password-rules"), "Still missing: at least 8 characters, a digit and a symbol.");
   await signup.getByLabel("Password").fill(PASSWORD);
+  await expectText(page.locator("#signup-password-rules"), "Meets every rule");
   await signup.getByRole("button", { name: "Create account" }).click();
   await expectFieldError(page, "#signup-email", "An account with this email address already exists.");
   assert.equal(await page.locator("#signup-name").getAttribute("aria-invalid"), null, "only the email is in error");
@@ -460,6 +490,11 @@ async function journey(browser, size) {
   await expectHeading(page, "Log in");
   await expectNotice(page, "You are logged out.");
   assert.equal(await page.evaluate(() => sessionStorage.length), 0, "logging out forgets the refresh token");
+  await login.getByLabel("Email address").fill(size.email);
+  await login.getByLabel("Password").fill("Wrong-Password-1");
+  await login.getByRole("button", { name: "Log in" }).click();
+  await expectText(page.locator("#login-form-error"), "That email address and password do not match an account.");
+  assert.equal(await page.locator("#notice").innerText(), "", "a new attempt clears the notice about the last one");
   await page.reload();
   await expectHeading(page, "Log in");
   await page.keyboard.press("Tab");
@@ -486,13 +521,24 @@ async function journey(browser, size) {
   await bookForm.getByLabel("Category").selectOption("science");
   await bookForm.getByLabel("ISBN (optional)").fill("0-306-40615-3");
   await bookForm.getByLabel("Description (optional)").fill("Menabrea's paper, translated and annotated by Ada Lovelace.");
+  // A file named .png that is no image is refused before any upload: the preview cannot decode it.
+  let uploads = 0;
+  const countUploads = (request) => {
+    if (request.method() === "POST" && request.url().endsWith("/books/")) uploads += 1;
+  };
+  page.on("request", countUploads);
   await bookForm.getByLabel("Cover image").setInputFiles({ name: "scan.png", mimeType: "image/png", buffer: Buffer.from("not an image at all") });
-  await expectText(page.locator("#book-preview"), "No preview: this file may not be a readable image.");
+  await expectFieldError(page, "#book-cover", "This file is not a readable image. Choose a JPEG, PNG, GIF or WebP image.");
+  assert.equal(await page.locator("#book-preview").isVisible(), false, "no preview of a file that is no image");
+  await bookForm.getByRole("button", { name: "Add book" }).click();
+  await expectFieldError(page, "#book-cover", "This file is not a readable image.");
+  assert.equal(uploads, 0, "a cover that is no image is never sent");
+  page.off("request", countUploads);
+  await bookForm.getByLabel("Cover image").setInputFiles({ name: "sketch.png", mimeType: "image/png", buffer: coverPng(90, 140, [29, 78, 216]) });
+  await page.getByRole("img", { name: "Preview of the new cover, sketch.png" }).waitFor();
   await bookForm.getByRole("button", { name: "Add book" }).click();
   await expectFieldError(page, "#book-isbn", "ISBN must be a valid ISBN-10 or ISBN-13 (check digit included).");
   await bookForm.getByLabel("ISBN (optional)").fill("0-306-40615-2");
-  await bookForm.getByRole("button", { name: "Add book" }).click();
-  await expectFieldError(page, "#book-cover", "Cover image must be a JPEG, PNG, GIF or WebP image.");
   await bookForm.getByLabel("Cover image").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
   await expectFieldError(page, "#book-cover", "This file is not a JPEG, PNG, GIF or WebP image.");
 
@@ -539,13 +585,25 @@ async function journey(browser, size) {
   assert.equal(await page.locator(".book-card").count(), 12);
   await expectText(page.locator(".book-card").first(), "Rebecca");
   assert.ok(await shelf.getByRole("button", { name: "Previous page" }).isDisabled());
+  assert.ok(await shelf.getByRole("button", { name: "First page" }).isDisabled());
+  assert.equal(await shelf.getByRole("button", { name: "Page 1", exact: true }).getAttribute("aria-current"), "page");
+  const filtersToggle = shelf.getByRole("button", { name: "Search and filters" });
+  if (size.isMobile) {
+    // On a phone the filters fold behind a button, which says how many are active.
+    assert.equal(await shelf.getByLabel("Sort by").isVisible(), false, "the filters are folded on a phone");
+    assert.equal(await filtersToggle.getAttribute("aria-expanded"), "false");
+  } else {
+    assert.equal(await filtersToggle.isVisible(), false, "a desktop shows the filters at once");
+  }
   await imagesLoaded(page, ".book-card img");
   await expectLabelledControls(page);
   await runAxe(page, "shelf");
   await screenshot("shelf");
-  await shelf.getByRole("button", { name: "Next page" }).click();
+  await shelf.getByRole("button", { name: "Page 2", exact: true }).click();
   await expectText(page.locator("#pager-position"), "Page 2 of 2");
   await expectText(page.locator("#shelf-status"), "Showing 13–14 of 14 books.");
+  assert.match(page.url(), /#\/shelf\?page=2$/, "the page is in the address");
+  assert.ok(await shelf.getByRole("button", { name: "Last page" }).isDisabled());
   assert.equal(await page.locator(".book-card").count(), 2);
   assert.ok(await shelf.getByRole("button", { name: "Next page" }).isDisabled());
   assert.equal(await page.evaluate(() => document.activeElement.id), "shelf-status", "after paging, focus is on the result count");
@@ -553,21 +611,29 @@ async function journey(browser, size) {
   await expectText(page.locator("#pager-position"), "Page 1 of 2");
 
   step("category filter and search");
+  if (size.isMobile) {
+    await filtersToggle.click();
+    assert.equal(await filtersToggle.getAttribute("aria-expanded"), "true");
+  }
+  // Categories are written the same way in the filter, on the cards and in the status line.
+  const categoryNames = await shelf.getByLabel("Category", { exact: true }).locator("option").allInnerTexts();
+  assert.deepEqual(categoryNames, ["All categories", "Romance", "Poetry", "Politics", "Picture book", "Science", "Fantasy", "Horror", "Thriller"]);
   await shelf.getByLabel("Category", { exact: true }).selectOption("poetry");
-  await expectText(page.locator("#shelf-status"), "Showing 1–3 of 3 books in poetry.");
+  await expectText(page.locator("#shelf-status"), "Showing 1–3 of 3 books in Poetry.");
   const poetry = await page.locator(".book-card .book-category").allInnerTexts();
-  assert.deepEqual(poetry, ["poetry", "poetry", "poetry"]);
+  assert.deepEqual(poetry, ["Poetry", "Poetry", "Poetry"]);
   assert.equal(await page.locator("#shelf-pager").isVisible(), false, "one page needs no pager");
   await shelf.getByLabel("Search titles and descriptions").fill("ode");
   await shelf.getByLabel("Search titles and descriptions").press("Enter");
-  await expectText(page.locator("#shelf-status"), "Showing 1–1 of 1 book in poetry matching “ode”.");
+  await expectText(page.locator("#shelf-status"), "Showing 1 of 1 book in Poetry matching “ode”.");
+  if (size.isMobile) await expectText(filtersToggle, "2 active");
   await expectText(page.locator(".book-card"), "Odes of Keats");
   await shelf.getByLabel("Category", { exact: true }).selectOption("");
   await shelf.getByLabel("Search titles and descriptions").fill("manderley");
-  await shelf.getByRole("button", { name: "Search" }).click();
+  await shelf.getByRole("button", { name: "Search", exact: true }).click();
   await expectText(page.locator(".book-card"), "Rebecca");
   await shelf.getByLabel("Search titles and descriptions").fill("unicorns");
-  await shelf.getByRole("button", { name: "Search" }).click();
+  await shelf.getByRole("button", { name: "Search", exact: true }).click();
   await expectText(page.locator("#shelf-empty"), "No books matching “unicorns”. Try another search or category.");
   await shelf.getByLabel("Sort by").selectOption("title");
   assert.match(page.url(), /#\/shelf\?q=unicorns&sort=title$/, "the shelf's view is in the address");
@@ -575,10 +641,79 @@ async function journey(browser, size) {
   await expectText(page.locator("#shelf-status"), "Showing 1–12 of 14 books.");
   assert.equal(await shelf.getByLabel("Search titles and descriptions").inputValue(), "");
 
+  step("the network fails while the shelf loads: an error, no stale books, a retry that loads");
+  await page.route("**/books/?*", (route) => route.abort("internetdisconnected"), { times: 1 });
+  await shelf.getByLabel("Category", { exact: true }).selectOption("horror");
+  await expectText(page.locator("#shelf-error"), "Your shelf could not be loaded. The library could not be reached.");
+  assert.equal(await page.locator(".book-card").count(), 0, "no books of the last list stay under the error");
+  assert.equal(await page.locator("#shelf-status").innerText(), "", "no count of the last list either");
+  assert.equal(await page.locator("#shelf-pager").isVisible(), false);
+  await expectNoSidewaysScroll(page, "shelf load error");
+  let releaseList;
+  const listHeld = new Promise((resolve) => {
+    releaseList = resolve;
+  });
+  await page.route(
+    "**/books/?*",
+    async (route) => {
+      await listHeld;
+      await route.continue();
+    },
+    { times: 1 },
+  );
+  await page.locator("#shelf-error").getByRole("button", { name: "Try again" }).click();
+  // While the answer is held back, the page says it is loading.
+  await expectText(page.locator("#shelf-status"), "Loading your books…");
+  assert.equal(await page.locator("#shelf-error").innerText(), "", "the retry clears the error");
+  releaseList();
+  await expectText(page.locator("#shelf-status"), "Showing 1–2 of 2 books in Horror.");
+  assert.deepEqual(await page.locator(".book-card .book-title").allInnerTexts(), ["Dracula", "Frankenstein"]);
+  await shelf.getByRole("button", { name: "Clear filters" }).click();
+  await expectText(page.locator("#shelf-status"), "Showing 1–12 of 14 books.");
+
+  step("a book's own page: the whole description, a larger cover, the dates, edit and delete");
+  const longDescription = `${"A paragraph about the book that goes on. ".repeat(12)}\nThe last line of the description.`;
+  const described = await phone.call("PUT", `books/${seeded["Odes of Keats"]._id}`, {
+    form: (() => {
+      const form = new FormData();
+      form.append("description", longDescription);
+      return form;
+    })(),
+  });
+  assert.equal(described.status, 200);
+  await page.reload();
+  await expectText(card("Odes of Keats"), "A paragraph about the book");
+  // The card keeps a three-line excerpt: the description is cut, its last line not shown.
+  const excerpt = await card("Odes of Keats").locator(".book-description").evaluate((paragraph) => ({
+    clipped: paragraph.scrollHeight > paragraph.clientHeight,
+    lines: Math.round(paragraph.clientHeight / Number.parseFloat(getComputedStyle(paragraph).lineHeight)),
+  }));
+  assert.deepEqual(excerpt, { clipped: true, lines: 3 }, "the card shows three lines of the description");
+  await card("Odes of Keats").getByRole("link", { name: "Odes of Keats", exact: true }).click();
+  await expectHeading(page, "Odes of Keats");
+  assert.equal(await page.title(), "Odes of Keats – Book library");
+  await expectText(page.locator("#book-page-description"), "The last line of the description.");
+  await expectText(page.locator("#book-page"), "Poetry");
+  await expectText(page.locator("#book-page"), /Added .*20\d\d/);
+  await expectText(page.locator("#book-page"), /Last changed .*20\d\d/);
+  await imagesLoaded(page, "#book-page-cover");
+  const coverWidth = await page.locator("#book-page-cover").evaluate((image) => image.getBoundingClientRect().width);
+  assert.ok(coverWidth > 100, `the cover is larger than on the card (${coverWidth}px)`);
+  await expectLabelledControls(page);
+  await runAxe(page, "book page");
+  await screenshot("book-page");
+  await page.getByRole("link", { name: "Edit this book" }).click();
+  await expectHeading(page, "Edit “Odes of Keats”");
+  await page.locator("#book-form").getByRole("link", { name: "Cancel" }).click();
+  await expectHeading(page, "Odes of Keats");
+  await page.getByRole("link", { name: "Back to my shelf" }).click();
+  await expectHeading(page, "My shelf");
+
   step("edit a book changed meanwhile on another device: 412, reload, save");
   await card("The Hobbit").getByRole("link", { name: "Edit The Hobbit" }).click();
   await expectHeading(page, "Edit “The Hobbit”");
   assert.equal(await bookForm.getByLabel("Title").inputValue(), "The Hobbit");
+  await scrollTo("#book-current-cover-image", "center");
   await imagesLoaded(page, "#book-current-cover-image");
   const changed = await phone.call("PUT", `books/${seeded["The Hobbit"]._id}`, {
     form: (() => {
@@ -666,6 +801,7 @@ async function journey(browser, size) {
     { times: 1 },
   );
   const beforeRetry = refreshes.length;
+  if (size.isMobile) await filtersToggle.click(); // folded again after the reload
   await shelf.getByLabel("Sort by").selectOption("title");
   await expectText(page.locator(".book-card").first(), "A Brief History of Time");
   // The shelf came back although its first answer was a 401: the page refreshed and retried.
@@ -732,6 +868,7 @@ async function journey(browser, size) {
   await expectText(page.locator("#sessions-status"), "Every other device is signed out. This one stays signed in.");
   assert.equal(await sessions.count(), 1);
   assert.equal((await tablet.raw("GET", "users/")).status, 401);
+  assert.ok(await page.getByRole("button", { name: "Sign out all other devices" }).isDisabled(), "no other device to sign out");
   const another = await new Device(PHONE_AGENT).logIn(size.email, NEW_PASSWORD);
   await page.getByRole("button", { name: "Sign out everywhere" }).click();
   const everywhere = page.getByRole("dialog", { name: "Sign out everywhere?" });
@@ -797,20 +934,45 @@ async function journey(browser, size) {
   const recoveryCodes = await page.locator("#two-factor-code-list li").allInnerTexts();
   assert.equal(recoveryCodes.length, 10, "ten recovery codes are shown");
   await expectText(page.locator("#two-factor-codes"), "Keep these recovery codes somewhere safe.");
-  assert.equal(await page.locator("#two-factor-disable-form").isVisible(), true);
+  assert.equal(await page.locator("#two-factor-disable-form").isVisible(), false, "no turn-off form under fresh codes");
   await runAxeSettled(page, "two-factor codes");
   await scrollTo("#two-factor-title");
   await screenshot("two-factor-codes");
 
+  step("two-factor: the recovery codes wait for 'I have saved them', are copied, downloaded, then saved");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My shelf" }).click();
+  await expectHeading(page, "My shelf");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+  await expectHeading(page, "Account");
+  assert.deepEqual(await page.locator("#two-factor-code-list li").allInnerTexts(), recoveryCodes, "the codes stay until saved");
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
+  await page.getByRole("button", { name: "Copy the codes" }).click();
+  await expectText(page.locator("#two-factor-codes-status"), "The recovery codes are copied.");
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), recoveryCodes.join("\n"));
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download the codes" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "book-library-recovery-codes.txt");
+  const downloaded = readFileSync(await download.path(), "utf8");
+  for (const code of recoveryCodes) assert.ok(downloaded.includes(`${code}\n`), `${code} is in the file`);
+  await expectText(page.locator("#two-factor-codes-status"), "downloaded");
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  await expectText(page.locator("#two-factor-status"), "Two-factor authentication is on.");
+  assert.equal(await page.locator("#two-factor-codes").isVisible(), false, "the codes are gone once saved");
+  assert.equal(await page.locator("#two-factor-disable-form").isVisible(), true);
+
   step("two-factor: log out, log in with the password, then a wrong code, then the app's code");
   await page.getByRole("button", { name: "Log out" }).click();
   await expectHeading(page, "Log in");
+  await expectNotice(page, "You are logged out.");
   assert.equal(await page.locator("#login-otp").isVisible(), false, "no code field before it is asked for");
   await login.getByLabel("Email address").fill(size.email);
   await login.getByLabel("Password").fill(NEW_PASSWORD);
   await login.getByRole("button", { name: "Log in" }).click();
   const codeField = login.getByLabel("Authentication code");
   await codeField.waitFor();
+  assert.equal(await page.locator("#notice").innerText(), "", "the logged-out notice is gone under the code prompt");
   assert.equal(await page.evaluate(() => document.activeElement.id), "login-otp", "focus goes to the code field");
   assert.equal(await codeField.getAttribute("autocomplete"), "one-time-code");
   assert.equal(await codeField.getAttribute("inputmode"), "numeric");
@@ -946,6 +1108,188 @@ async function journey(browser, size) {
   log(`  [${size.name}] done in ${((Date.now() - started) / 1000).toFixed(1)} s, ${refreshes.length} silent refreshes`);
 }
 
+// Every screen on the narrowest phones, with a 60-character email and a 100-character title ---------
+
+/** An address of exactly 60 characters, unique to this pass. */
+function longEmail(width) {
+  const local = `long-address-${width}-`;
+  return `${local.padEnd(60 - "@example.com".length, "x")}@example.com`;
+}
+
+/** 100 characters with no space or hyphen: nowhere for the browser to break the line by itself. */
+function unbrokenTitle(word) {
+  return word.repeat(Math.ceil(100 / word.length)).slice(0, 100);
+}
+
+async function narrowScreens(browser, width, colorScheme) {
+  const started = Date.now();
+  const email = longEmail(width);
+  const title = unbrokenTitle("Unbrokentitle");
+  assert.equal(email.length, 60);
+  assert.equal(title.length, 100);
+  const device = new Device(PHONE_AGENT);
+  const created = await device.raw("POST", "users/", { json: { name: "Longmail Reader", email, password: PASSWORD } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await device.logIn(email, PASSWORD);
+  const book = await device.addBook(title, "picture book", `${"Word ".repeat(80)}${unbrokenTitle("Nobreak")}`, [90, 40, 120]);
+  const context = await browser.newContext({ viewport: { width, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true, colorScheme });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  const label = `${width}px ${colorScheme}`;
+  const screens = [];
+  // The page fits the screen (nothing scrolls sideways) and axe finds no problem, on this screen.
+  const check = async (screen) => {
+    screens.push(screen);
+    await expectNoSidewaysScroll(page, `${label} ${screen}`);
+    await runAxeSettled(page, `${label} ${screen}`);
+  };
+  const login = page.locator("#view-login");
+
+  await page.goto(`${BASE_URL}/ui/`);
+  await expectHeading(page, "Log in");
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), colorScheme, "the theme follows the system");
+  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(background, colorScheme === "dark" ? "rgb(15, 19, 24)" : "rgb(244, 245, 247)", `the ${colorScheme} page colour`);
+  await check("login");
+  await login.getByRole("link", { name: "Create an account" }).click();
+  await page.locator("#signup-email").fill(email);
+  await page.locator("#signup-password").fill("short");
+  await page.locator("#signup-form").getByRole("button", { name: "Create account" }).click();
+  await expectFieldError(page, "#signup-name", "Enter your full name.");
+  await check("sign-up with errors");
+  await page.goto(`${BASE_URL}/ui/#/forgot`);
+  await expectHeading(page, "Reset your password");
+  await page.locator("#forgot-email").fill(email);
+  await page.locator("#forgot-form").getByRole("button", { name: "Email me a link" }).click();
+  await expectText(page.locator("#forgot-form-success"), "If an account uses this email address");
+  await check("forgot password");
+  await page.goto(`${BASE_URL}/ui/#reset?token=${"t".repeat(80)}`);
+  await expectHeading(page, "Choose a new password");
+  await page.locator("#reset-new").fill(unbrokenTitle("Pass"));
+  await expectText(page.locator("#reset-new-rules"), "Still missing: a digit and a symbol.");
+  await check("new password");
+  await page.goto(`${BASE_URL}/ui/#/nowhere`);
+  await expectHeading(page, "Page not found");
+  await check("page not found");
+
+  await page.goto(`${BASE_URL}/ui/#/login`);
+  await login.getByLabel("Email address").fill(email);
+  await login.getByLabel("Password").fill(PASSWORD);
+  await login.getByRole("button", { name: "Log in" }).click();
+  await expectHeading(page, "My shelf");
+  await expectText(page.locator(".book-card"), title);
+  await imagesLoaded(page, ".book-card img");
+  await check("shelf");
+  await page.getByRole("button", { name: "Search and filters" }).click();
+  await page.getByLabel("Search titles and descriptions").fill(title);
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  // A search word longer than the index keeps is matched by its prefix: found or not, it is named.
+  await expectText(page.locator("#view-shelf"), `matching “${title}”`);
+  await check("shelf with filters");
+  await page.route("**/books/?*", (route) => route.abort("internetdisconnected"), { times: 1 });
+  await page.getByLabel("Sort by").selectOption("title");
+  await expectText(page.locator("#shelf-error"), "Your shelf could not be loaded.");
+  assert.equal(await page.locator(".book-card").count(), 0);
+  await check("shelf load error");
+  await page.locator("#shelf-error").getByRole("button", { name: "Try again" }).click();
+  await expectText(page.locator(".book-card"), title);
+
+  await page.locator(".book-card").getByRole("link", { name: title, exact: true }).click();
+  await expectHeading(page, title);
+  await imagesLoaded(page, "#book-page-cover");
+  await check("book page");
+  await page.getByRole("button", { name: "Delete this book" }).click();
+  await page.getByRole("dialog", { name: "Delete this book?" }).waitFor();
+  await check("delete confirmation");
+  await page.keyboard.press("Escape");
+  await page.getByRole("link", { name: "Edit this book" }).click();
+  await expectHeading(page, `Edit “${title}”`);
+  await check("edit a book");
+  // Saved from the book's page, the edit goes back there, with the notice.
+  await page.locator("#book-category").selectOption("fantasy");
+  await page.locator("#book-form").getByRole("button", { name: "Save changes" }).click();
+  await expectNotice(page, `Saved your changes to “${title}”.`);
+  await expectHeading(page, title);
+  await expectText(page.locator("#book-page"), "Fantasy");
+  await check("book page with a notice");
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Add a book" }).click();
+  await expectHeading(page, "Add a book");
+  const second = unbrokenTitle("Anotherlongone");
+  await page.locator("#book-title").fill(second);
+  await page.locator("#book-category").selectOption("science");
+  await page.locator("#book-cover").setInputFiles({ name: `${unbrokenTitle("file")}.png`, mimeType: "image/png", buffer: coverPng(120, 180, [20, 90, 90]) });
+  await page.locator("#book-preview-canvas").waitFor();
+  await check("add a book");
+  await page.locator("#book-form").getByRole("button", { name: "Add book" }).click();
+  await expectNotice(page, `Added “${second}” to your shelf.`);
+  await expectText(page.locator("#shelf-status"), "Showing 1–2 of 2 books.");
+  await check("shelf with a notice");
+  await page.locator(".book-card").getByRole("link", { name: title, exact: true }).click();
+  await expectHeading(page, title);
+  await page.getByRole("button", { name: "Delete this book" }).click();
+  await page.getByRole("dialog", { name: "Delete this book?" }).getByRole("button", { name: "Delete book" }).click();
+  await expectNotice(page, `Deleted “${title}”.`);
+  await expectHeading(page, "My shelf");
+  assert.equal((await device.call("GET", `books/${book._id}`)).status, 404, "deleted from the book's page");
+  await check("shelf after deleting from a book's page");
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+  await expectHeading(page, "Account");
+  await expectText(page.locator("#account-email"), email);
+  await check("account");
+  const twoFactor = page.locator("#two-factor");
+  await twoFactor.getByLabel("Current password").fill(PASSWORD);
+  await twoFactor.getByRole("button", { name: "Set up two-factor authentication" }).click();
+  const secret = (await expectText(page.locator("#two-factor-secret"), /^[A-Z2-7 ]{16,}$/)).replace(/ /g, "");
+  await check("two-factor set-up");
+  await twoFactor.getByLabel("Code from the app").fill(totp(secret));
+  await twoFactor.getByRole("button", { name: "Turn on two-factor authentication" }).click();
+  await expectText(page.locator("#two-factor-status"), "Two-factor authentication is on.");
+  const codes = await page.locator("#two-factor-code-list li").allInnerTexts();
+  await check("recovery codes");
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  await page.locator("#two-factor-disable-form").waitFor();
+  await check("two-factor on");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expectNotice(page, "You are logged out.");
+  await login.getByLabel("Email address").fill(email);
+  await login.getByLabel("Password").fill(PASSWORD);
+  await login.getByRole("button", { name: "Log in" }).click();
+  await login.getByLabel("Authentication code").waitFor();
+  await check("login code");
+  await login.getByLabel("Authentication code").fill(codes[0]);
+  await login.getByRole("button", { name: "Log in" }).click();
+  await expectHeading(page, "My shelf");
+
+  if (colorScheme === "dark") {
+    // The switch overrides the system's choice, and the choice survives a reload.
+    const toggle = page.getByRole("button", { name: "Dark theme" });
+    assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+    await toggle.click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
+    await page.reload();
+    await expectHeading(page, "My shelf");
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light", "the switch is remembered");
+    assert.equal(await toggle.getAttribute("aria-pressed"), "false");
+    await check("shelf, light by choice");
+    await toggle.click();
+    await page.reload();
+    await expectHeading(page, "My shelf");
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
+  }
+  assert.deepEqual(problems, [], "no console errors, page errors or Content-Security-Policy violations");
+  await context.close();
+  log(`  [${label}] ${screens.length} screens fit and pass axe (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
 async function main() {
   assert.ok(BASE_URL, "set BASE_URL to the API's address, e.g. http://127.0.0.1:5000");
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -955,6 +1299,10 @@ async function main() {
   try {
     for (const size of SIZES.filter((candidate) => !only || candidate.name === only)) {
       await journey(browser, size);
+    }
+    if (!only || only === "narrow") {
+      await narrowScreens(browser, 320, "dark");
+      await narrowScreens(browser, 390, "light");
     }
   } finally {
     await browser.close();

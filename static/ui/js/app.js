@@ -1,8 +1,10 @@
 // The page's entry point: resumes the session, then shows one screen per address (#/shelf ...).
 
 import { api } from "./api.js";
+import { bindPasswordRules } from "./forms.js";
 import { hasSession, onSessionEnded } from "./session.js";
 import {
+  clearNotice,
   flash,
   go,
   markNavigation,
@@ -15,6 +17,7 @@ import {
 import * as account from "./views/account.js";
 import * as auth from "./views/auth.js";
 import * as book from "./views/book.js";
+import * as bookPage from "./views/book-page.js";
 import * as shelf from "./views/shelf.js";
 
 // Screens, by address. Public screens are for signed-out visitors.
@@ -29,6 +32,7 @@ const ROUTES = [
   { pattern: /^\/shelf$/, view: "shelf", nav: "shelf", title: "My shelf", screen: shelf.shelfView },
   { pattern: /^\/books\/new$/, view: "book", nav: "book-new", title: "Add a book", screen: book.bookView },
   { pattern: /^\/books\/([0-9a-f]{24})\/edit$/, view: "book", title: "Edit a book", screen: book.bookView },
+  { pattern: /^\/books\/([0-9a-f]{24})$/, view: "book-page", title: "Book", screen: bookPage.bookPageView },
   { pattern: /^\/account$/, view: "account", nav: "account", title: "Account", screen: account.accountView },
 ];
 
@@ -117,10 +121,15 @@ async function logOut() {
 
 async function start() {
   auth.init();
+  bindPasswordRules();
   shelf.init();
   book.init();
+  bookPage.init();
   account.init();
   document.getElementById("logout-button").addEventListener("click", logOut);
+  // A notice is about the last action ("You are logged out."): the next one sent clears it, so it
+  // never sits above that action's own error or next step.
+  document.addEventListener("submit", clearNotice, { capture: true });
   onSessionEnded(() => {
     const wasSignedIn = state.user !== null;
     setUser(null);

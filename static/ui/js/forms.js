@@ -1,6 +1,6 @@
 // Showing errors next to the fields that caused them, and the busy state of forms.
 
-import { describeError } from "./messages.js";
+import { describeError, listInWords, missingPasswordRules } from "./messages.js";
 
 /** The element that shows a form-wide error: #<name>-form-error for #<name>-form. */
 function formErrorElement(form) {
@@ -122,4 +122,38 @@ export function requireFields(form, messages) {
     }
   }
   return fields;
+}
+
+/** The words for a new password's rules not met yet ("" when it meets them all). */
+export function passwordRulesText(password) {
+  const missing = missingPasswordRules(password);
+  return missing.length ? `Still missing: ${listInWords(missing)}.` : "";
+}
+
+/**
+ * Under each new-password field (an element with data-rules-for), list the rules the password
+ * typed so far does not meet yet, as it is typed.
+ */
+export function bindPasswordRules() {
+  document.querySelectorAll("[data-rules-for]").forEach((rules) => {
+    const input = document.getElementById(rules.dataset.rulesFor);
+    const update = () => {
+      const password = input.value;
+      const text = passwordRulesText(password);
+      rules.classList.toggle("rules-met", Boolean(password) && !text);
+      rules.textContent = !password ? "" : text || "Meets every rule (well-known passwords are still refused).";
+    };
+    input.addEventListener("input", update);
+    // A form reset empties the field without an input event.
+    input.form.addEventListener("reset", () => setTimeout(update));
+  });
+}
+
+/** Say which rules a refused new password still misses, instead of listing them all. */
+export function explainPasswordError(described, field, password, label = "Password") {
+  const missing = missingPasswordRules(password);
+  if (described.fields?.[field] && missing.length) {
+    described.fields[field] = `${label} still needs ${listInWords(missing)}.`;
+  }
+  return described;
 }

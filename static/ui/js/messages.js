@@ -1,5 +1,6 @@
 // API errors in plain words, each attached to the field that caused it where there is one.
 
+// The API's categories (validate.py's CATEGORIES; tests/test_web_ui.py checks the two agree).
 export const CATEGORIES = [
   "romance",
   "poetry",
@@ -10,6 +11,31 @@ export const CATEGORIES = [
   "horror",
   "thriller",
 ];
+
+/** How a category is written on every screen: "picture book" -> "Picture book". */
+export function categoryLabel(category) {
+  const text = String(category || "");
+  return text ? text[0].toUpperCase() + text.slice(1) : "";
+}
+
+// The API's password rules (validate.py, validate_password), in the order people read them.
+const PASSWORD_RULES = [
+  ["at least 8 characters", (password) => [...password].length >= 8],
+  ["a lower-case letter", (password) => /\p{Ll}/u.test(password)],
+  ["an upper-case letter", (password) => /\p{Lu}/u.test(password)],
+  ["a digit", (password) => /\p{Nd}/u.test(password)],
+  ["a symbol", (password) => /[^\p{L}\p{N}\s]/u.test(password)],
+];
+
+/** The password rules a password does not meet yet, in words ([] when it meets them all). */
+export function missingPasswordRules(password) {
+  return PASSWORD_RULES.filter(([, met]) => !met(String(password || ""))).map(([words]) => words);
+}
+
+/** "a, b and c". */
+export function listInWords(items) {
+  return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
 
 const FIELD_LABELS = {
   name: "Full name",

@@ -34,6 +34,11 @@ export function notify(text, kind = "success") {
   element.textContent = text;
 }
 
+/** Remove the notice: it was about an earlier action, and a new one has started. */
+export function clearNotice() {
+  notify("");
+}
+
 /** Called on every screen change: show the pending notice, or clear the old one. */
 export function showPendingNotice() {
   const notice = pendingNotice;
@@ -65,7 +70,13 @@ export function signOutLocally() {
 
 /** Empty what showed the last user's data, so the next one never sees it, even for a moment. */
 export function forgetShownData() {
-  document.querySelectorAll("[data-private]").forEach((element) => element.replaceChildren());
+  document.querySelectorAll("[data-private]").forEach((element) => {
+    if (element instanceof HTMLInputElement) {
+      element.defaultValue = ""; // a form reset restores the default value, so it goes too
+    } else {
+      element.replaceChildren();
+    }
+  });
   document.querySelectorAll("form").forEach((form) => form.reset());
 }
 
@@ -128,11 +139,12 @@ export function confirmAction({ title, message, confirmLabel }) {
   });
 }
 
-/** Format an ISO date for people. */
-export function formatDate(iso) {
+/** Format an ISO date for people (with the time unless dateOnly). */
+export function formatDate(iso, { dateOnly = false } = {}) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) {
     return "unknown";
   }
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }).format(date);
+  const style = dateOnly ? { dateStyle: "long" } : { dateStyle: "medium", timeStyle: "short" };
+  return new Intl.DateTimeFormat(undefined, style).format(date);
 }

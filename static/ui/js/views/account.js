@@ -1,7 +1,16 @@
 // The account: name, password, two-factor authentication, the devices signed in, and disabling it.
 
 import { api } from "../api.js";
-import { clearMessages, requireFields, setBusy, showApiError, showErrors, showFormError, showSuccess } from "../forms.js";
+import {
+  clearMessages,
+  explainPasswordError,
+  requireFields,
+  setBusy,
+  showApiError,
+  showErrors,
+  showFormError,
+  showSuccess,
+} from "../forms.js";
 import { describeError } from "../messages.js";
 import { confirmAction, flash, formatDate, go, setUser, signOutLocally, state } from "../shell.js";
 
@@ -54,12 +63,19 @@ function sessionItem(session) {
 async function loadSessions() {
   element("sessions-error").textContent = "";
   const list = element("session-list");
+  const others = element("sessions-sign-out-others");
   list.setAttribute("aria-busy", "true");
+  if (!list.children.length) element("sessions-status").textContent = "Loading the list…";
   try {
     const { data } = await api("users/sessions");
     list.replaceChildren(...data.map(sessionItem));
+    // With this device alone signed in there is no other device to sign out.
+    others.disabled = !data.some((session) => !session.current);
+    if (element("sessions-status").textContent === "Loading the list…") element("sessions-status").textContent = "";
   } catch (error) {
     if (error.name !== "SessionEndedError") {
+      list.replaceChildren();
+      element("sessions-status").textContent = "";
       element("sessions-error").textContent = `The list could not be loaded. ${describeError(error).form || ""}`;
     }
   } finally {
@@ -218,7 +234,10 @@ function bindPassword() {
       showSuccess(form, "Your password is changed. Your other devices were signed out.");
       await loadSessions();
     } catch (error) {
-      if (error.name !== "SessionEndedError") showApiError(form, error, "password");
+      if (error.name !== "SessionEndedError") {
+        const described = describeError(error, "password");
+        showErrors(form, explainPasswordError(described, "new_password", elements.new_password.value, "New password"));
+      }
     } finally {
       setBusy(form, false);
     }
@@ -241,6 +260,7 @@ function showTwoFactor(mode) {
   if (mode !== "codes") {
     element("two-factor-codes").hidden = true;
     element("two-factor-code-list").replaceChildren();
+    element("two-factor-codes-status").textContent = "";
   }
   if (mode !== "setup") {
     element("two-factor-qr").removeAttribute("src");
@@ -321,7 +341,6 @@ function bindTwoFactor() {
         }),
       );
       element("two-factor-codes").hidden = false;
-      element("two-factor-disable-form").hidden = false;
       twoFactorMessage("Two-factor authentication is on. From now on, logging in asks for a code from the app.");
       element("two-factor-status").focus();
     } catch (error) {
@@ -385,7 +404,74 @@ function bindTwoFactor() {
   });
 }
 
+/** Fresh recovery codes are on the screen and the user has not said they are saved. */
+function codesPending() {
+  return !element("two-factor-codes").hidden && element("two-factor-code-list").children.length > 0;
+}
+
+function recoveryCodes() {
+  return [...element("two-factor-code-list").children].map((item) => item.textContent);
+}
+
+function codesStatus(text) {
+  element("two-factor-codes-status").textContent = text;
+}
+
+async function copyCodes() {
+  const text = recoveryCodes().join("\n");
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // No clipboard access (an older browser, a refused permission): select the codes instead,
+    // so that the system's own Copy works.
+    const selection = window.getSelection();
+    const range = document.createRange();
+    range.selectNodeContents(element("two-factor-code-list"));
+    selection.removeAllRanges();
+    selection.addRange(range);
+    codesStatus("The codes are selected: copy them with your device's Copy command.");
+    return;
+  }
+  codesStatus("The recovery codes are copied. Paste them into your password manager or a safe note.");
+}
+
+function downloadCodes() {
+  const lines = [
+    `Book library recovery codes for ${state.user?.email ?? "your account"}`,
+    "Each code logs you in once, instead of a code from your authenticator app.",
+    "",
+    ...recoveryCodes(),
+    "",
+  ];
+  const url = URL.createObjectURL(new Blob([lines.join("\n")], { type: "text/plain" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = "book-library-recovery-codes.txt";
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoked once the browser has started the download, which reads the object URL at once.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  codesStatus("The recovery codes are downloaded as book-library-recovery-codes.txt.");
+}
+
+/** The user has kept the codes: hide them for good and offer the form that turns two-factor off. */
+function codesSaved() {
+  showTwoFactor("on");
+  twoFactorMessage("Two-factor authentication is on.");
+  element("two-factor-status").focus();
+}
+
 export function init() {
+  // Fresh recovery codes are shown once: closing or reloading the tab before "I have saved them"
+  // asks first. (Another screen of the page keeps them until then: see accountView.)
+  window.addEventListener("beforeunload", (event) => {
+    if (codesPending()) event.preventDefault();
+  });
+  element("two-factor-copy").addEventListener("click", copyCodes);
+  element("two-factor-download").addEventListener("click", downloadCodes);
+  element("two-factor-saved").addEventListener("click", codesSaved);
   bindTwoFactor();
   bindProfile();
   bindPassword();
@@ -397,6 +483,15 @@ export function init() {
   element("sessions-sign-out-others").addEventListener("click", signOutOthers);
   element("sessions-sign-out-everywhere").addEventListener("click", signOutEverywhere);
   element("disable-form").addEventListener("submit", disableAccount);
+}
+
+/** Password managers tie a password field to the account by the (hidden) username beside it. */
+function fillUsernames() {
+  document.querySelectorAll("#view-account .account-username").forEach((input) => {
+    // The default value too: a form reset (after a password change) keeps it.
+    input.defaultValue = state.user?.email ?? "";
+    input.value = input.defaultValue;
+  });
 }
 
 export const accountView = {
@@ -412,18 +507,22 @@ export const accountView = {
       element(id).reset();
       clearMessages(element(id));
     }
-    twoFactorMessage("");
-    showTwoFactor(state.twoFactor ? "on" : "off");
+    if (!codesPending()) {
+      twoFactorMessage("");
+      showTwoFactor(state.twoFactor ? "on" : "off");
+    }
     // Never offer the buttons of a list shown earlier: its sessions may have ended since.
     element("session-list").replaceChildren();
     const nameInput = element("profile-name");
     const shownName = state.user.name;
     element("account-email").textContent = state.user.email;
+    fillUsernames();
     nameInput.value = shownName;
     const [profile] = await Promise.allSettled([api("users/"), loadSessions()]);
     if (profile.status === "fulfilled" && state.user) {
       setUser(profile.value.data);
       element("account-email").textContent = state.user.email;
+      fillUsernames();
       // The latest name from the API, unless the user has started typing a new one meanwhile.
       if (nameInput.value === shownName) nameInput.value = state.user.name;
     }

@@ -1,7 +1,8 @@
 // Log in (with a two-factor code when the account asks for one), sign up, and the password reset.
 
 import { api } from "../api.js";
-import { clearMessages, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
+import { clearMessages, explainPasswordError, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
+import { describeError } from "../messages.js";
 import { flash, go, signIn, signOutLocally, state } from "../shell.js";
 
 function firstName(user) {
@@ -99,7 +100,7 @@ function bindSignup() {
     try {
       await api("users/", { method: "POST", json: { name, email, password }, auth: false });
     } catch (error) {
-      showApiError(form, error, "signup");
+      showErrors(form, explainPasswordError(describeError(error, "signup"), "password", password));
       setBusy(form, false);
       return;
     }
@@ -185,7 +186,7 @@ function bindReset() {
           nodes: [link],
         });
       } else {
-        showApiError(form, error, "reset");
+        showErrors(form, explainPasswordError(describeError(error, "reset"), "new_password", password, "New password"));
       }
     } finally {
       setBusy(form, false);

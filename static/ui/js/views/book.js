@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { clearFieldError, clearMessages, setBusy, showApiError, showErrors, showFieldError } from "../forms.js";
-import { CATEGORIES, describeError } from "../messages.js";
+import { CATEGORIES, categoryLabel, describeError } from "../messages.js";
 import { flash, go, notify, state } from "../shell.js";
 
 const COVER_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
@@ -14,6 +14,10 @@ const form = () => element("book-form");
 
 let editing = null; // {id, etag, book} while editing, null while adding
 let idempotencyKey = null;
+let returnTo = null; // the book's own page, when the edit started there; else the shelf
+// The check of the chosen cover (decoded for the preview): resolves true when it is an image.
+let coverCheck = Promise.resolve(true);
+const UNREADABLE_COVER = "This file is not a readable image. Choose a JPEG, PNG, GIF or WebP image.";
 
 function newIdempotencyKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -40,20 +44,29 @@ function resetCover() {
   element("book-preview").hidden = true;
 }
 
-/** Draw the chosen file as the server will keep it: bounded by 150 x 150, aspect kept. */
+/**
+ * Draw the chosen file as the server will keep it: bounded by 150 x 150, aspect kept. A file the
+ * browser cannot decode is refused here, before any upload. Resolve true when it is an image.
+ */
 async function showPreview(file) {
   const figure = element("book-preview");
   const canvas = element("book-preview-canvas");
   const caption = element("book-preview-caption");
-  figure.hidden = false;
   let bitmap;
   try {
     bitmap = await createImageBitmap(file);
   } catch {
-    canvas.hidden = true;
-    caption.textContent = "No preview: this file may not be a readable image.";
-    return;
+    if (form().elements.cover_image.files[0] === file) {
+      figure.hidden = true;
+      showFieldError(form().elements.cover_image, UNREADABLE_COVER);
+    }
+    return false;
   }
+  if (form().elements.cover_image.files[0] !== file) {
+    bitmap.close(); // another file was chosen meanwhile
+    return true;
+  }
+  figure.hidden = false;
   const scale = Math.min(1, PREVIEW_SIZE / bitmap.width, PREVIEW_SIZE / bitmap.height);
   canvas.width = Math.max(1, Math.round(bitmap.width * scale));
   canvas.height = Math.max(1, Math.round(bitmap.height * scale));
@@ -62,30 +75,30 @@ async function showPreview(file) {
   canvas.hidden = false;
   canvas.setAttribute("aria-label", `Preview of the new cover, ${file.name}`);
   caption.textContent = "New cover preview";
+  return true;
 }
 
 function onCoverChosen() {
   const input = form().elements.cover_image;
   clearFieldError(input);
   const file = input.files[0];
+  element("book-preview").hidden = true;
+  coverCheck = Promise.resolve(true);
   if (!file) {
-    element("book-preview").hidden = true;
     return;
   }
   if (file.type && !COVER_TYPES.includes(file.type)) {
-    element("book-preview").hidden = true;
     showFieldError(input, "This file is not a JPEG, PNG, GIF or WebP image. Choose one of those.");
     return;
   }
   if (file.size > COVER_MAX_BYTES) {
-    element("book-preview").hidden = true;
     showFieldError(input, "This image is larger than 5 MB. Choose a smaller file.");
     return;
   }
-  showPreview(file);
+  coverCheck = showPreview(file);
 }
 
-function clientErrors() {
+async function clientErrors() {
   const fields = {};
   const elements = form().elements;
   if (!elements.title.value.trim()) fields.title = "Enter the book's title.";
@@ -96,6 +109,8 @@ function clientErrors() {
     fields.cover_image = "This file is not a JPEG, PNG, GIF or WebP image. Choose one of those.";
   } else if (file && file.size > COVER_MAX_BYTES) {
     fields.cover_image = "This image is larger than 5 MB. Choose a smaller file.";
+  } else if (file && !(await coverCheck)) {
+    fields.cover_image = UNREADABLE_COVER;
   }
   return fields;
 }
@@ -130,7 +145,7 @@ async function submit(event) {
   event.preventDefault();
   const bookForm = form();
   clearMessages(bookForm);
-  const fields = clientErrors();
+  const fields = await clientErrors();
   if (Object.keys(fields).length) {
     showErrors(bookForm, { fields });
     return;
@@ -154,7 +169,7 @@ async function submit(event) {
       idempotencyKey = null;
       flash(`Added “${data.title}” to your shelf.`);
     }
-    go(editing ? state.lastShelfHash : "#/shelf");
+    go(editing ? returnTo || state.lastShelfHash : "#/shelf");
   } catch (error) {
     if (error.name === "SessionEndedError") return;
     // A key is reused only for a retry of a request that got no answer at all.
@@ -179,21 +194,28 @@ async function loadBook(id) {
 export function init() {
   const select = element("book-category");
   for (const name of CATEGORIES) {
-    select.append(new Option(name[0].toUpperCase() + name.slice(1), name));
+    select.append(new Option(categoryLabel(name), name));
   }
   form().addEventListener("submit", submit);
   form().elements.cover_image.addEventListener("change", onCoverChosen);
 }
 
 export const bookView = {
-  async enter(params) {
+  async enter(params, query) {
     const bookForm = form();
     bookForm.reset();
     clearMessages(bookForm);
     resetCover();
     editing = null;
     idempotencyKey = null;
+    coverCheck = Promise.resolve(true);
     const id = params[0];
+    // Opened from the book's own page (?from=book): Cancel and Save go back there.
+    returnTo = id && query.get("from") === "book" ? `#/books/${id}` : null;
+    const back = returnTo || (id ? state.lastShelfHash : "#/shelf");
+    element("book-back").href = back;
+    element("book-back").textContent = returnTo ? "Back to the book" : "Back to my shelf";
+    element("book-cancel").href = back;
     const cover = bookForm.elements.cover_image;
     element("book-submit").textContent = id ? "Save changes" : "Add book";
     element("book-cover-label").textContent = id ? "New cover image (optional)" : "Cover image";

@@ -1,8 +1,8 @@
-// The shelf: one page of books with their covers, search, category filter, sort and paging.
+// The shelf: one page of books with their covers, search, category filter, sort and numbered pages.
 
 import { api } from "../api.js";
 import { clearFieldError, showFieldError } from "../forms.js";
-import { CATEGORIES, describeError } from "../messages.js";
+import { CATEGORIES, categoryLabel, describeError } from "../messages.js";
 import { confirmAction, go, notify, state } from "../shell.js";
 
 const SORTS = ["-created_at", "created_at", "title", "-title"];
@@ -13,6 +13,9 @@ const element = (id) => document.getElementById(id);
 let current = { ...DEFAULTS };
 let loadNumber = 0;
 let focusAfterLoad = false;
+let filtersOpen = false; // on a phone, the filters fold behind a button until it is pressed
+// Pages numbered on each side of the current one (on a phone, only the nearest: see app.css).
+const PAGE_NEIGHBOURS = 2;
 
 function readQuery(query) {
   const page = Number.parseInt(query.get("page") || "1", 10);
@@ -66,11 +69,13 @@ function bookCard(book) {
   item.querySelector("article").setAttribute("aria-labelledby", titleId);
   const title = item.querySelector(".book-title");
   title.id = titleId;
-  title.textContent = book.title;
+  const link = item.querySelector(".book-link");
+  link.textContent = book.title;
+  link.href = `#/books/${book._id}`;
   const cover = item.querySelector(".book-cover");
   cover.src = book.image_url;
   cover.alt = `Cover of ${book.title}`;
-  item.querySelector(".book-category").textContent = book.category;
+  item.querySelector(".book-category").textContent = categoryLabel(book.category);
   item.querySelector(".book-isbn").textContent = book.isbn ? `ISBN ${book.isbn}` : "";
   const description = item.querySelector(".book-description");
   description.textContent = book.description || "";
@@ -84,7 +89,7 @@ function bookCard(book) {
 
 function describeSelection(view) {
   let text = "";
-  if (view.category) text += ` in ${view.category}`;
+  if (view.category) text += ` in ${categoryLabel(view.category)}`;
   if (view.q) text += ` matching “${view.q}”`;
   return text;
 }
@@ -104,15 +109,102 @@ function render(view, books, pagination) {
     const from = (view.page - 1) * Number(view.per_page) + 1;
     const to = from + books.length - 1;
     const noun = total === 1 ? "book" : "books";
-    element("shelf-status").textContent = `Showing ${from}–${to} of ${total} ${noun}${describeSelection(view)}.`;
+    const range = from === to ? `${from}` : `${from}–${to}`;
+    element("shelf-status").textContent = `Showing ${range} of ${total} ${noun}${describeSelection(view)}.`;
   } else {
     element("shelf-status").textContent = filtered ? "No books found." : "";
   }
-  const pager = element("shelf-pager");
-  pager.hidden = pages <= 1;
-  element("pager-position").textContent = `Page ${view.page} of ${Math.max(pages, 1)}`;
-  element("pager-previous").disabled = view.page <= 1;
-  element("pager-next").disabled = view.page >= pages;
+  renderPager(view.page, pages);
+}
+
+function pageButton(label, page, { hiddenBefore = "", hiddenAfter = "", disabled = false, isCurrent = false } = {}) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button-secondary";
+  // Visible words first, then the hidden rest: "First page", "Page 3" (the name contains the label).
+  if (hiddenBefore) button.append(hiddenText(hiddenBefore));
+  button.append(label);
+  if (hiddenAfter) button.append(hiddenText(hiddenAfter));
+  button.disabled = disabled;
+  if (isCurrent) button.setAttribute("aria-current", "page");
+  button.addEventListener("click", () => {
+    if (page === current.page) return;
+    focusAfterLoad = true;
+    go(shelfHash({ ...current, page }));
+  });
+  return button;
+}
+
+function hiddenText(text) {
+  const span = document.createElement("span");
+  span.className = "visually-hidden";
+  span.textContent = text;
+  return span;
+}
+
+function listItem(child, className = "") {
+  const item = document.createElement("li");
+  if (className) item.className = className;
+  item.append(child);
+  return item;
+}
+
+/** First, Previous, the pages around this one (with gaps shown as …), Next, Last. */
+function renderPager(page, pages) {
+  element("shelf-pager").hidden = pages <= 1;
+  element("pager-position").textContent = `Page ${page} of ${Math.max(pages, 1)}`;
+  const items = [
+    listItem(pageButton("First", 1, { hiddenAfter: " page", disabled: page <= 1 })),
+    listItem(pageButton("Previous", page - 1, { hiddenAfter: " page", disabled: page <= 1 })),
+  ];
+  const low = Math.max(1, page - PAGE_NEIGHBOURS);
+  const high = Math.min(pages, page + PAGE_NEIGHBOURS);
+  if (low > 1) items.push(listItem(gap()));
+  for (let number = low; number <= high; number += 1) {
+    const far = Math.abs(number - page) > 1 ? "pager-far" : "";
+    items.push(listItem(pageButton(String(number), number, { hiddenBefore: "Page ", isCurrent: number === page }), far));
+  }
+  if (high < pages) items.push(listItem(gap()));
+  items.push(
+    listItem(pageButton("Next", page + 1, { hiddenAfter: " page", disabled: page >= pages })),
+    listItem(pageButton("Last", pages, { hiddenAfter: " page", disabled: page >= pages })),
+  );
+  element("pager-list").replaceChildren(...items);
+}
+
+function gap() {
+  const span = document.createElement("span");
+  span.className = "pager-gap";
+  span.setAttribute("aria-hidden", "true");
+  span.textContent = "…";
+  return span;
+}
+
+/** Empty what the last load showed: after a failure nothing stale may look current. */
+function clearResults() {
+  element("book-list").replaceChildren();
+  element("shelf-status").textContent = "";
+  element("shelf-empty").hidden = true;
+  element("shelf-pager").hidden = true;
+}
+
+function showLoadError(text) {
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.className = "button button-secondary button-small";
+  retry.textContent = "Try again";
+  retry.addEventListener("click", () => {
+    focusAfterLoad = true;
+    load();
+  });
+  const words = document.createElement("span");
+  words.textContent = text;
+  element("shelf-error").replaceChildren(words, retry);
+  if (focusAfterLoad) {
+    // The focused control (the last "Try again", a page number) is gone: the new retry takes it.
+    focusAfterLoad = false;
+    retry.focus();
+  }
 }
 
 async function load() {
@@ -123,7 +215,8 @@ async function load() {
   if (view.q) params.set("q", view.q);
   const list = element("book-list");
   list.setAttribute("aria-busy", "true");
-  element("shelf-error").textContent = "";
+  element("shelf-error").replaceChildren();
+  element("shelf-status").textContent = "Loading your books…";
   clearFieldError(element("shelf-q"));
   let answer;
   try {
@@ -131,12 +224,13 @@ async function load() {
   } catch (error) {
     if (number !== loadNumber || error.name === "SessionEndedError") return;
     list.setAttribute("aria-busy", "false");
+    clearResults();
     const described = describeError(error, "shelf");
     if (described.fields?.q) {
       showFieldError(element("shelf-q"), described.fields.q);
     } else {
       const text = [described.form, ...Object.values(described.fields || {})].filter(Boolean).join(" ");
-      element("shelf-error").textContent = `Your shelf could not be loaded. ${text}`;
+      showLoadError(`Your shelf could not be loaded. ${text}`);
     }
     return;
   }
@@ -184,11 +278,24 @@ async function deleteBook(book, button) {
   await load();
 }
 
+function renderFiltersToggle(view) {
+  const active = [view.q, view.category].filter(Boolean).length;
+  const count = element("shelf-filters-count");
+  count.replaceChildren(...(active ? [hiddenText(", "), String(active), hiddenText(" active")] : []));
+  element("shelf-filters-toggle").setAttribute("aria-expanded", String(filtersOpen));
+  element("shelf-filters").classList.toggle("filters-open", filtersOpen);
+}
+
 export function init() {
   const category = element("shelf-category");
   for (const name of CATEGORIES) {
-    category.append(new Option(name[0].toUpperCase() + name.slice(1), name));
+    category.append(new Option(categoryLabel(name), name));
   }
+  element("shelf-filters-toggle").addEventListener("click", () => {
+    filtersOpen = !filtersOpen;
+    renderFiltersToggle(current);
+    if (filtersOpen) element("shelf-q").focus();
+  });
   element("shelf-status").tabIndex = -1;
   element("shelf-filters").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -198,14 +305,6 @@ export function init() {
     element(id).addEventListener("change", applyFilters);
   }
   element("shelf-clear").addEventListener("click", () => go("#/shelf"));
-  element("pager-previous").addEventListener("click", () => {
-    focusAfterLoad = true;
-    go(shelfHash({ ...current, page: current.page - 1 }));
-  });
-  element("pager-next").addEventListener("click", () => {
-    focusAfterLoad = true;
-    go(shelfHash({ ...current, page: current.page + 1 }));
-  });
 }
 
 export const shelfView = {
@@ -213,6 +312,7 @@ export const shelfView = {
     current = readQuery(query);
     state.lastShelfHash = shelfHash(current);
     fillControls(current);
+    renderFiltersToggle(current);
     await load();
   },
 };
