@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 from pymongo import MongoClient
 
-import database
 from app import create_app
 from config import ConfigError
+from store import database
 from tests.conftest import base_config, cover_files, image_bytes, log_in, sign_up
 
 pytestmark = pytest.mark.integration

@@ -20,9 +20,9 @@ from pymongo.errors import PyMongoError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from database import get_db
 from save_image import Thumbnail, delete_cover, is_cover_name, save_cover
-from timestamps import as_utc, now
+from store.database import get_db
+from store.timestamps import as_utc, now
 
 logger = logging.getLogger(__name__)
 
