@@ -15,6 +15,11 @@ COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
 COPY *.py openapi.yaml ./
+COPY auth ./auth
+COPY crypto ./crypto
+COPY routes ./routes
+COPY store ./store
+COPY web ./web
 COPY static ./static
 
 USER api

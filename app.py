@@ -17,20 +17,20 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityEr
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
-import database
-from account_security import account_security
-from books import books
 from config import instance_secret_key, load_settings
-from cover_storage import CoverStorageError, covers_command, sweep_temporary_files
-from docs import docs
-from embedded_server import PRIVATE_UMASK, embedded_database_url
-from health import health
-from http_headers import init_http_headers
-from logs import init_logging
-from ratelimit import init_rate_limits
-from responses import ApiError, error_response
-from ui import ui
-from users import users
+from routes.account_security import account_security
+from routes.books import books
+from routes.docs import docs
+from routes.health import health
+from routes.ui import ui
+from routes.users import users
+from store import database
+from store.cover_storage import CoverStorageError, covers_command, sweep_temporary_files
+from store.embedded_server import PRIVATE_UMASK, embedded_database_url
+from web.http_headers import init_http_headers
+from web.logs import init_logging
+from web.ratelimit import init_rate_limits
+from web.responses import ApiError, error_response
 
 logger = logging.getLogger(__name__)
 

@@ -1,36 +1,24 @@
-"""Issuing and checking tokens: sessions, refresh rotation, signing keys and token_required."""
+"""token_required and the access-token checks behind it (issuing tokens is auth.sessions' job)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
-import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any, NamedTuple
 
 import jwt
-from bson import ObjectId
 from flask import current_app, g, request
 
 import models
-from ratelimit import client_address
-from responses import ApiError
-from session_store import Sessions
+from crypto.keys import ACCESS_TOKEN_TYPE, ALGORITHM, verification_keys
+from web.responses import ApiError
 
-ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "sid"]
-ACCESS_TOKEN_TYPE = "access"
 # Headers that would let a token choose its own key or demand unknown processing (RFC 8725).
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
-REFRESH_TOKEN_PATTERN = re.compile(r"rt1\.([0-9a-f]{24})\.([0-9]{1,9})\.([A-Za-z0-9_-]{43})")
-USER_AGENT_MAX_LENGTH = 256
 # Verified access tokens each app keeps (least recently used first out), so that a token seen
 # again skips PyJWT's parsing and HMAC. An entry is about 1 KiB; more live tokens than this
 # only mean more tokens verified in full.
@@ -39,172 +27,6 @@ TOKEN_CACHE_KEY = "verified_access_tokens"
 
 MISSING_TOKEN = "Authentication Token is missing!"
 INVALID_TOKEN = "Invalid Authentication token!"
-INVALID_REFRESH_TOKEN = "Invalid refresh token"
-
-
-# Signing keys ------------------------------------------------------------------------------------
-
-
-def key_id(key: str) -> str:
-    """Return the public id of a signing key: a truncated SHA-256, which reveals nothing of it."""
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def verification_keys() -> dict[str, str]:
-    """Return every key that may verify a token, by key id: SECRET_KEY, then previous keys."""
-    config = current_app.config
-    keys = [config["SECRET_KEY"], *config["PREVIOUS_SECRET_KEYS"]]
-    return {key_id(key): key for key in keys}
-
-
-def _mac(key: str, message: str) -> str:
-    """Return an unpadded base64url HMAC-SHA256 of message under a key derived for tokens."""
-    refresh_key = hmac.new(key.encode(), b"refresh-token", hashlib.sha256).digest()
-    digest = hmac.new(refresh_key, message.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-# Issuing -----------------------------------------------------------------------------------------
-
-
-def refresh_token_for(session: dict[str, Any]) -> str:
-    """Return the refresh token of a session's current generation (derivable only with the key)."""
-    sid, generation = str(session["_id"]), session["generation"]
-    mac = _mac(current_app.config["SECRET_KEY"], f"{sid}.{generation}.{session['nonce']}")
-    return f"rt1.{sid}.{generation}.{mac}"
-
-
-def hash_refresh_token(token: str) -> str:
-    """Return what is stored of a refresh token: its SHA-256 (it has 256 bits of entropy)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_tokens(session: dict[str, Any]) -> dict[str, Any]:
-    """Return the access and refresh tokens of a session's current generation.
-
-    Both are derived from the stored session alone, so a client retrying a refresh whose answer it
-    lost gets the very same pair back.
-    """
-    issued = models.as_utc(session["issued_at"])
-    ttl = current_app.config["ACCESS_TOKEN_TTL"]
-    sid, generation = str(session["_id"]), session["generation"]
-    claims = {
-        "sub": session["user_id"],
-        "sid": sid,
-        "iat": issued,
-        "nbf": issued,
-        "exp": issued + timedelta(seconds=ttl),
-        "jti": _mac(current_app.config["SECRET_KEY"], f"jti.{sid}.{generation}")[:32],
-        "type": ACCESS_TOKEN_TYPE,
-    }
-    secret_key = current_app.config["SECRET_KEY"]
-    token = jwt.encode(claims, secret_key, algorithm=ALGORITHM, headers={"kid": key_id(secret_key)})
-    return {
-        "token": token,
-        "refresh_token": refresh_token_for(session),
-        "expires_in": ttl,
-    }
-
-
-def client_details() -> dict[str, str]:
-    """Return the client address and user agent recorded on a session."""
-    user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX_LENGTH]
-    return {"ip": client_address(), "user_agent": user_agent}
-
-
-def open_session(
-    user_id: str, known_sessions: dict[str, Any] | None = None, password_hash: str | None = None
-) -> dict[str, Any] | None:
-    """Open a session for a user who just proved their password; return its tokens.
-
-    With password_hash (the hash the password was checked against), None if the password
-    changed since: a login racing a password change must not keep a session.
-    """
-    now = models.now()
-    session = {
-        "_id": ObjectId(),
-        "user_id": user_id,
-        "generation": 0,
-        "nonce": secrets.token_hex(16),
-        "created_at": now,
-        "issued_at": now,
-        "last_used_at": now,
-        "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
-        **client_details(),
-    }
-    session["refresh_hash"] = hash_refresh_token(refresh_token_for(session))
-    if not Sessions().open(session, known_sessions, password_hash):
-        return None
-    return issue_tokens(session)
-
-
-# Refreshing --------------------------------------------------------------------------------------
-
-
-def refresh_session(token: Any) -> dict[str, Any]:
-    """Rotate a refresh token: a new pair, the same pair for a retry, or 401 (reuse revokes)."""
-    match = REFRESH_TOKEN_PATTERN.fullmatch(token) if isinstance(token, str) else None
-    if match is None:
-        raise _invalid_refresh()
-    sessions = Sessions()
-    session = sessions.get(match[1])
-    generation = int(match[2])
-    if session is None or not _mac_matches(session, generation, match[3]):
-        raise _invalid_refresh()
-    if not _session_is_live(session):
-        raise _invalid_refresh()
-    if generation == session["generation"]:
-        rotated = _rotate(sessions, session, token)
-        if rotated is not None:
-            return issue_tokens(rotated)
-        session = sessions.get(session["_id"]) or session
-    if _is_retry_within_grace(sessions, session, generation):
-        return issue_tokens(session)
-    # An old refresh token came back: it was stolen or leaked. End the whole session.
-    sessions.revoke(session["user_id"], {str(session["_id"])})
-    raise _invalid_refresh()
-
-
-def _mac_matches(session: dict[str, Any], generation: int, mac: str) -> bool:
-    """Tell whether a refresh token's MAC was made by one of our keys for this session."""
-    message = f"{session['_id']}.{generation}.{session['nonce']}"
-    return any(hmac.compare_digest(_mac(key, message), mac) for key in verification_keys().values())
-
-
-def _session_is_live(session: dict[str, Any]) -> bool:
-    """Tell whether a session is unrevoked, unexpired, and its user active with it open."""
-    if session.get("revoked") or models.as_utc(session["expires_at"]) <= models.now():
-        return False
-    return models.User().get_for_session(session["user_id"], str(session["_id"])) is not None
-
-
-def _rotate(sessions: Sessions, session: dict[str, Any], token: str) -> dict[str, Any] | None:
-    """Advance the session one generation if this token is its current one and nobody beat us."""
-    if not hmac.compare_digest(session["refresh_hash"], hash_refresh_token(token)):
-        return None
-    now = models.now()
-    following = {**session, "generation": session["generation"] + 1}
-    changes = {
-        "refresh_hash": hash_refresh_token(refresh_token_for(following)),
-        "issued_at": now,
-        "last_used_at": now,
-        "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
-        **client_details(),
-    }
-    return sessions.rotate(session["_id"], session["generation"], changes)
-
-
-def _is_retry_within_grace(sessions: Sessions, session: dict[str, Any], generation: int) -> bool:
-    """Tell whether a token one generation old came back within the retry grace window."""
-    if generation != session["generation"] - 1 or session.get("rotated_at") is None:
-        return False
-    delay = sessions.retry_delay(session["_id"], session["generation"])
-    return delay is not None and delay <= current_app.config["REFRESH_GRACE_SECONDS"]
-
-
-def _invalid_refresh() -> ApiError:
-    """Return the one 401 for any refresh token that cannot be used."""
-    return ApiError(401, INVALID_REFRESH_TOKEN, "Unauthorized", {"WWW-Authenticate": "Bearer"})
 
 
 # Checking ----------------------------------------------------------------------------------------

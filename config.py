@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import time
@@ -94,6 +95,9 @@ BOOLEAN_SETTINGS = (
 COVER_STORAGES = ("local", "gridfs")
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 class ConfigError(Exception):
     """A setting that prevents start-up; the message is one line and never contains a secret."""
 
@@ -125,10 +129,24 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if settings["PUBLIC_URL"]:
         settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
     settings["TRUSTED_HOSTS"] = trusted_hosts(settings)
+    parse_trusted_proxies(settings["TRUSTED_PROXIES"] or "")
     if settings["SECRET_KEY"] is not None:
         check_secret_key(settings["SECRET_KEY"])
     settings["PREVIOUS_SECRET_KEYS"] = _previous_keys(settings["PREVIOUS_SECRET_KEYS"])
     return settings
+
+
+def parse_trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
+    """Parse TRUSTED_PROXIES (comma-separated IPs or CIDRs), refusing anything else."""
+    networks = []
+    for entry in value.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
 
 
 def _previous_keys(value: Any) -> list[str]:

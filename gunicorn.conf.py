@@ -15,9 +15,9 @@ import gunicorn.http.wsgi
 import gunicorn.util
 
 from config import ConfigError, load_settings
-from embedded_server import EmbeddedServerError, own_instance, stop_embedded_server, supervise
-from http_headers import DEFAULT_HEADERS, FORCED_HEADERS
-from logs import JsonFormatter
+from store.embedded_server import EmbeddedServerError, own_instance, stop_embedded_server, supervise
+from web.http_headers import DEFAULT_HEADERS, FORCED_HEADERS
+from web.logs import JsonFormatter
 
 try:
     _settings = load_settings()

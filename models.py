@@ -14,11 +14,10 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-import shelf_counts
-import shelf_index
-from database import count_matching, get_db, index_friendly
-from passwords import burn_verification, hash_password, needs_rehash, verify_password
-from timestamps import as_utc, now
+from crypto.passwords import burn_verification, hash_password, needs_rehash, verify_password
+from store import shelf_counts, shelf_index
+from store.database import count_matching, get_db, index_friendly
+from store.timestamps import as_utc, now
 from validate import search_words
 
 logger = logging.getLogger(__name__)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import io
 import logging
-import os
-import re
-import secrets
 import struct
-import tempfile
 import threading
 import typing
 import warnings
@@ -40,7 +35,6 @@ _DRAFT_FACTOR = 2
 _REDUCING_GAP = 2.0
 _PALETTE_REDUCING_GAP = 1.0
 _JPEG_QUALITY = 85
-_COVER_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 # Enough leading bytes to tell every allowed format apart (WebP's tag sits at bytes 8 to 12).
 _SIGNATURE_LENGTH = 16
@@ -138,31 +132,6 @@ def make_thumbnail(
         except _DECODE_ERRORS as error:
             logger.info("refused a %s cover that does not decode: %s", image_format, error)
             raise CoverError(CORRUPT_MESSAGE) from error
-
-
-def save_cover(thumbnail: Thumbnail, cover_dir: str | os.PathLike[str]) -> str:
-    """Store the thumbnail atomically under a new random name in cover_dir; return that name."""
-    name = f"{secrets.token_hex(16)}.{thumbnail.extension}"
-    if not is_cover_name(name):
-        raise ValueError(f"unexpected thumbnail extension {thumbnail.extension!r}")
-    directory = os.fspath(cover_dir)
-    os.makedirs(directory, exist_ok=True)
-    _write_atomically(directory, name, thumbnail.data)
-    return name
-
-
-def delete_cover(cover_dir: str | os.PathLike[str], name: str) -> None:
-    """Remove a stored cover; a missing file is fine and a name that is not a cover's is ignored."""
-    if not is_cover_name(name):
-        logger.warning("not deleting %r: not a cover file name", name)
-        return
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(os.path.join(os.fspath(cover_dir), name))
-
-
-def is_cover_name(name: str) -> bool:
-    """Tell whether name is one save_cover could have produced (so it cannot leave the folder)."""
-    return isinstance(name, str) and _COVER_NAME.fullmatch(name) is not None
 
 
 def _from_start(stream: typing.IO[bytes]) -> typing.IO[bytes]:
@@ -356,29 +325,3 @@ def _encode(image: Image.Image) -> Thumbnail:
         return Thumbnail(buffer.getvalue(), "png", "image/png")
     clean.save(buffer, "JPEG", quality=_JPEG_QUALITY, optimize=True)
     return Thumbnail(buffer.getvalue(), "jpg", "image/jpeg")
-
-
-def _write_atomically(directory: str, name: str, data: bytes) -> None:
-    """Write data to directory/name through a synced temporary file so readers never see half."""
-    descriptor, temporary_path = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp's 0600 is kept: the app serves covers itself, nobody else needs to read them.
-        os.replace(temporary_path, os.path.join(directory, name))
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary_path)
-        raise
-    _sync_directory(directory)
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the new name durable: after a crash the book's cover is there, not only its bytes."""
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

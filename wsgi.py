@@ -6,7 +6,7 @@ import sys
 
 from app import create_app
 from config import ConfigError
-from embedded_server import EmbeddedServerError
+from store.embedded_server import EmbeddedServerError
 
 try:
     app = create_app()

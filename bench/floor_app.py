@@ -36,10 +36,10 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from werkzeug.formparser import parse_form_data
 
-import database
 import models
 from app import create_app
 from save_image import THUMBNAIL_SIZE
+from store import database
 
 # What the real routes read and answer (the version only becomes the ETag header).
 BOOK_FIELDS = tuple(name for name in models.BOOK_FIELDS if name != "version")

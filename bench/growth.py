@@ -23,7 +23,6 @@ from typing import Any
 from bson import ObjectId
 from pymongo import MongoClient
 
-import shelf_index
 from bench.harness import (
     BenchError,
     Client,
@@ -32,6 +31,7 @@ from bench.harness import (
     sign_up_and_log_in,
     stored_book,
 )
+from store import shelf_index
 from validate import CATEGORIES
 
 SHELF_SIZES = (100, 10_000, 100_000)

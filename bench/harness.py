@@ -24,7 +24,7 @@ from PIL import Image
 from pymongo import MongoClient
 
 from config import DEFAULTS, PROJECT_ROOT
-from embedded_server import free_port, stop_embedded_server
+from store.embedded_server import free_port, stop_embedded_server
 
 BENCH_DIR = Path(__file__).resolve().parent
 PASSWORD = "Correct-Horse-9"

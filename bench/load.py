@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import shelf_index
 from bench.harness import (
     BENCH_DIR,
     Client,
@@ -32,6 +31,7 @@ from bench.harness import (
     stored_book,
 )
 from bench.uploads import photo
+from store import shelf_index
 
 USERS = 10
 BOOKS_PER_USER = 20

@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import PASSWORD, BenchError, Client, Server, bearer, sign_up_and_log_in
-from passwords import hash_password, verify_password
+from crypto.passwords import hash_password, verify_password
 
 ROUNDS = 20
 # Failed logins count against the limits (5 a minute per account, 20 per address): 3 x 5 fit,

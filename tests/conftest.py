@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from PIL import Image
 from pymongo import MongoClient
 
-import database
 from app import create_app
 from config import DEFAULTS
-from embedded_server import embedded_database_url, stop_embedded_server
+from store import database
+from store.embedded_server import embedded_database_url, stop_embedded_server
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
 PASSWORD = "Correct-Horse-9"

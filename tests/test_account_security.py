@@ -18,9 +18,9 @@ import pyotp
 import pytest
 from aiosmtpd.controller import Controller
 
-import mailer
-from embedded_server import free_port
+from store.embedded_server import free_port
 from tests.conftest import PASSWORD, sign_up
+from web import mailer
 
 NEW_PASSWORD = "Brand-New-Horse-7"
 CONFIRM = {"password": PASSWORD}

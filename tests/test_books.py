@@ -19,9 +19,9 @@ from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 from pymongo.errors import ServerSelectionTimeoutError
 
-import database
 import models
 from app import create_app
+from store import database
 from tests.conftest import base_config, cover_files, image_bytes, log_in, sign_up
 
 BOOK_KEYS = {

@@ -55,7 +55,7 @@ def big_jpeg(size: tuple[int, int]) -> bytes:
 
 def stored_books(app: Flask) -> list[dict[str, Any]]:
     """Return every book in the database."""
-    from database import get_db
+    from store.database import get_db
 
     with app.app_context():
         return list(get_db().books.find({}))

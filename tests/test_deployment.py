@@ -21,7 +21,7 @@ import requests
 import yaml
 
 from config import PROJECT_ROOT
-from embedded_server import free_port
+from store.embedded_server import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +61,17 @@ def test_image_healthcheck_asks_health():
 def test_image_copies_every_module_the_app_imports():
     copied = " ".join(dockerfile_instruction("COPY"))
 
+    packages = sorted(
+        path.parent.name
+        for path in PROJECT_ROOT.glob("*/__init__.py")
+        if path.parent.name not in {"tests", "bench"}
+    )
+
     assert "*.py" in copied
     assert "openapi.yaml" in copied
+    assert packages, "the application's packages"
+    for package in packages:
+        assert f"{package} ./{package}" in dockerfile_instruction("COPY")
 
 
 def test_compose_runs_a_three_member_replica_set():

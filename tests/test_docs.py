@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from embedded_server import stop_embedded_server
+from store.embedded_server import stop_embedded_server
 from tests.test_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent

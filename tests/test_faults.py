@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from pymongo import MongoClient
 
-import database
 from app import create_app
+from store import database
 from tests.conftest import PASSWORD, base_config, cover_files, image_bytes
 from tests.faultproxy import FaultProxy
 

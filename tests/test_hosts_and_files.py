@@ -16,10 +16,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import AutoReconnect, OperationFailure
 
-import database
-import mailer
 from app import create_app
-from embedded_server import stop_embedded_server
+from store import database
+from store.embedded_server import stop_embedded_server
 from tests.conftest import (
     PASSWORD,
     base_config,
@@ -29,6 +28,7 @@ from tests.conftest import (
     real_server_only,
     sign_up,
 )
+from web import mailer
 
 UNKNOWN_HOST = {"message": "Unknown Host header", "data": None, "error": "Bad Request"}
 EVIL = {"Host": "evil.example"}
@@ -248,7 +248,7 @@ def test_a_refused_ttl_index_is_skipped_once_and_the_api_works(
     make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
     client_class = refusing_client("expireAfterSeconds")
-    with caplog.at_level(logging.WARNING, logger="database"):
+    with caplog.at_level(logging.WARNING, logger="store.database"):
         app = make_app(
             MONGO_CLIENT_CLASS=client_class,
             RATELIMIT_ENABLED=True,

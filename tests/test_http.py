@@ -17,13 +17,13 @@ from flask import Flask, Response
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-import health
-import logs
 from app import create_app
 from config import ConfigError, load_settings
-from embedded_server import free_port
-from http_headers import parse_cors_origins
+from routes import health
+from store.embedded_server import free_port
 from tests.conftest import PASSWORD, base_config, log_in, sign_up
+from web import logs
+from web.http_headers import parse_cors_origins
 
 JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
 COVER_CACHE_DIRECTIVES = {"public", "max-age=31536000", "immutable"}

@@ -11,7 +11,7 @@ from typing import Any
 import gridfs
 import pytest
 
-import database
+from store import database
 from tests.conftest import cover_files
 
 OLD = time.time() - 3600

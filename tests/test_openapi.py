@@ -18,8 +18,8 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-import docs
-from docs import OPENAPI_PATH
+from routes import docs
+from routes.docs import OPENAPI_PATH
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 # What the app answers without a token; everything else needs `Authorization: Bearer`.

@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from argon2.low_level import Type
 
-import passwords
+from crypto import passwords
 from tests.conftest import PASSWORD
 
 

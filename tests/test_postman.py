@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from config import PROJECT_ROOT
-from embedded_server import stop_embedded_server
+from store.embedded_server import stop_embedded_server
 from tests.test_server import LiveServer
 
 pytestmark = pytest.mark.integration

@@ -15,12 +15,13 @@ from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from pymongo import MongoClient, monitoring
 
-import database
 from app import create_app
 from config import ConfigError
-from ratelimit import client_address, init_rate_limits, limit_password_check
-from responses import error_response, success_response
+from store import database
 from tests.conftest import PASSWORD, base_config, sign_up
+from web.client_address import client_address
+from web.ratelimit import init_rate_limits, limit_password_check
+from web.responses import error_response, success_response
 
 CONFIRM = {"password": PASSWORD}
 

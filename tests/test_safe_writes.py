@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from books import _request_fingerprint
-from idempotency import LEASE_SECONDS
+from routes.books import _request_fingerprint
+from store.idempotency import LEASE_SECONDS
 from tests.conftest import cover_files, image_bytes, real_server_only
 
 PRECONDITION_FAILED = {

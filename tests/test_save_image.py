@@ -1,10 +1,8 @@
-"""Unit tests for save_image: decoding uploads, thumbnails, metadata, limits and storage."""
+"""Unit tests for save_image: decoding uploads, thumbnails, metadata and limits."""
 
 from __future__ import annotations
 
 import io
-import os
-import re
 import struct
 import warnings
 import zlib
@@ -13,15 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
-import save_image
-from save_image import (
-    CoverError,
-    Thumbnail,
-    delete_cover,
-    is_cover_name,
-    make_thumbnail,
-    save_cover,
-)
+from save_image import CoverError, Thumbnail, make_thumbnail
 
 LIMIT = 40_000_000
 UNSUPPORTED = "cover image must be a JPEG, PNG, GIF or WebP image"
@@ -577,150 +567,3 @@ def test_refusing_a_bomb_leaves_pillows_global_limit_alone(workdir: Path) -> Non
         png_declaring(20_000, 20_000), 400, "cover image is larger than 40 megapixels", workdir
     )
     assert before == Image.MAX_IMAGE_PIXELS
-
-
-# --- save_cover ----------------------------------------------------------------------------
-
-
-def test_save_cover_returns_a_random_cover_name(thumbnail: Thumbnail, tmp_path: Path) -> None:
-    name = save_cover(thumbnail, tmp_path)
-    assert re.fullmatch(r"[0-9a-f]{32}\.jpg", name)
-    assert is_cover_name(name)
-
-
-def test_save_cover_syncs_the_file_and_then_its_directory(
-    thumbnail: Thumbnail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synced: list[str] = []
-    real_fsync = os.fsync
-
-    def recording_fsync(descriptor: int) -> None:
-        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
-        real_fsync(descriptor)
-
-    monkeypatch.setattr(os, "fsync", recording_fsync)
-
-    name = save_cover(thumbnail, tmp_path)
-
-    # The bytes first (under the temporary name), then the folder that now holds the cover's name.
-    assert len(synced) == 2
-    assert Path(synced[0]).parent == tmp_path and Path(synced[0]).name != name
-    assert synced[1] == str(tmp_path)
-    assert (tmp_path / name).read_bytes() == thumbnail.data
-
-
-def test_save_cover_writes_exactly_the_thumbnail_bytes(
-    thumbnail: Thumbnail, tmp_path: Path
-) -> None:
-    name = save_cover(thumbnail, tmp_path)
-    assert (tmp_path / name).read_bytes() == thumbnail.data
-
-
-def test_saved_cover_is_private_to_the_app(thumbnail: Thumbnail, tmp_path: Path) -> None:
-    name = save_cover(thumbnail, tmp_path)
-    assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
-
-
-def test_png_thumbnail_is_saved_with_a_png_name(tmp_path: Path) -> None:
-    png = thumbnail_of(encode(Image.new("RGBA", (20, 20), (*RED, 128)), "PNG"))
-    assert re.fullmatch(r"[0-9a-f]{32}\.png", save_cover(png, tmp_path))
-
-
-def test_two_saves_get_different_names(thumbnail: Thumbnail, tmp_path: Path) -> None:
-    first, second = save_cover(thumbnail, tmp_path), save_cover(thumbnail, tmp_path)
-    assert first != second
-    assert sorted(os.listdir(tmp_path)) == sorted([first, second])
-
-
-def test_save_cover_creates_missing_directories(thumbnail: Thumbnail, tmp_path: Path) -> None:
-    cover_dir = tmp_path / "instance" / "covers"
-    name = save_cover(thumbnail, str(cover_dir))
-    assert (cover_dir / name).read_bytes() == thumbnail.data
-
-
-def test_save_cover_leaves_no_temporary_file(thumbnail: Thumbnail, tmp_path: Path) -> None:
-    name = save_cover(thumbnail, tmp_path)
-    assert os.listdir(tmp_path) == [name]
-
-
-def test_failed_save_leaves_no_temporary_file(
-    thumbnail: Thumbnail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def failing_replace(source: str, destination: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(save_image.os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk full"):
-        save_cover(thumbnail, tmp_path)
-    assert os.listdir(tmp_path) == []
-
-
-def test_save_cover_refuses_an_extension_it_would_not_serve(tmp_path: Path) -> None:
-    forged = Thumbnail(b"data", "../../x", "image/jpeg")
-    with pytest.raises(ValueError, match="unexpected thumbnail extension"):
-        save_cover(forged, tmp_path)
-    assert list(tmp_path.rglob("*")) == []
-
-
-# --- delete_cover --------------------------------------------------------------------------
-
-
-def test_delete_cover_removes_the_file(thumbnail: Thumbnail, tmp_path: Path) -> None:
-    name = save_cover(thumbnail, tmp_path)
-    delete_cover(tmp_path, name)
-    assert os.listdir(tmp_path) == []
-
-
-def test_deleting_a_missing_cover_is_fine(tmp_path: Path) -> None:
-    delete_cover(tmp_path, "0" * 32 + ".jpg")
-    delete_cover(tmp_path / "never-created", "0" * 32 + ".png")
-    assert os.listdir(tmp_path) == []
-
-
-@pytest.mark.parametrize(
-    ("name", "sentinel"),
-    [
-        ("../x", "x"),
-        ("a/../../etc/passwd", "etc/passwd"),
-        ("../" + "a" * 32 + ".jpg", "a" * 32 + ".jpg"),
-        ("A" * 32 + ".JPG", "covers/" + "A" * 32 + ".JPG"),
-    ],
-)
-def test_delete_cover_ignores_names_that_are_not_cover_names(
-    name: str, sentinel: str, tmp_path: Path
-) -> None:
-    cover_dir = tmp_path / "covers"
-    cover_dir.mkdir()
-    target = tmp_path / sentinel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(b"keep me")
-    delete_cover(cover_dir, name)
-    assert target.read_bytes() == b"keep me"
-
-
-# --- is_cover_name -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("0123456789abcdef0123456789abcdef.jpg", True),
-        ("0123456789abcdef0123456789abcdef.png", True),
-        ("0123456789ABCDEF0123456789ABCDEF.jpg", False),
-        ("0123456789abcdef0123456789abcde.jpg", False),
-        ("0123456789abcdef0123456789abcdef0.jpg", False),
-        ("0123456789abcdef0123456789abcdeg.jpg", False),
-        ("0123456789abcdef0123456789abcdef.jpeg", False),
-        ("0123456789abcdef0123456789abcdef.gif", False),
-        ("0123456789abcdef0123456789abcdef.JPG", False),
-        ("0123456789abcdef0123456789abcdef.jpg\n", False),
-        ("0123456789abcdef0123456789abcdef", False),
-        ("/0123456789abcdef0123456789abcdef.jpg", False),
-        ("../0123456789abcdef0123456789abcdef.jpg", False),
-        (".0123456789abcdef0123456789abcdef.tmp", False),
-        ("..", False),
-        ("", False),
-    ],
-)
-def test_is_cover_name(name: str, expected: bool) -> None:
-    assert is_cover_name(name) is expected

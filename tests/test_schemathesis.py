@@ -36,11 +36,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from docs import OPENAPI_PATH
-from embedded_server import stop_embedded_server
+from auth.two_factor import TOTP_PERIOD
+from routes.docs import OPENAPI_PATH
+from store.embedded_server import stop_embedded_server
 from tests.conftest import PASSWORD, image_bytes
 from tests.test_server import LiveServer
-from two_factor import TOTP_PERIOD
 
 pytestmark = pytest.mark.integration
 

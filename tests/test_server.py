@@ -22,7 +22,7 @@ from PIL import Image
 from pymongo import MongoClient
 
 from config import DEFAULTS, PROJECT_ROOT
-from embedded_server import free_port, stop_embedded_server
+from store.embedded_server import free_port, stop_embedded_server
 from tests.conftest import PASSWORD, image_bytes
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,8 @@ from bson import ObjectId
 from flask.testing import FlaskClient
 
 import models
-from auth_middleware import key_id, open_session
+from auth.sessions import open_session
+from crypto.keys import key_id
 from tests.conftest import PASSWORD, TEST_SECRET_KEY, real_server_only, sign_up
 
 INVALID_TOKEN = {"message": "Invalid Authentication token!", "data": None, "error": "Unauthorized"}

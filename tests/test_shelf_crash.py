@@ -17,8 +17,8 @@ import psutil
 import pytest
 import requests
 
-import shelf_counts
-from embedded_server import stop_embedded_server
+from store import shelf_counts
+from store.embedded_server import stop_embedded_server
 from tests.conftest import PASSWORD, image_bytes
 from tests.test_server import LiveServer
 from tests.test_shelf_races import assert_agrees, follow_pages

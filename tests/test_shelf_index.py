@@ -11,8 +11,7 @@ import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
-import shelf_counts
-import shelf_index
+from store import shelf_counts, shelf_index
 from tests.conftest import cover_files, image_bytes
 from validate import search_words
 

@@ -14,10 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import models
-import shelf_counts
-import shelf_index
+from store import shelf_counts, shelf_index
+from store.timestamps import now
 from tests.conftest import image_bytes
-from timestamps import now
 from validate import search_words
 
 CATEGORIES = ["poetry", "horror", "science", "romance"]

@@ -18,9 +18,10 @@ from jwt.utils import base64url_decode, base64url_encode
 from jwt.warnings import InsecureKeyLengthWarning
 
 import auth_middleware
-import database
 from app import create_app
-from auth_middleware import key_id, token_cache
+from auth_middleware import token_cache
+from crypto.keys import key_id
+from store import database
 from tests.conftest import PASSWORD, TEST_SECRET_KEY, base_config, log_in, sign_up
 
 MISSING_TOKEN = {

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from config import PROJECT_ROOT
-from embedded_server import stop_embedded_server
+from store.embedded_server import stop_embedded_server
 from tests.test_server import LiveServer
 from validate import CATEGORIES
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from responses import ApiError
+from web.responses import ApiError
 
 JSON_TYPES = ("application/json",)
 

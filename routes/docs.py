@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 docs = Blueprint("docs", __name__)
 
-OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 # Swagger UI's own dist files, as the flask-swagger-ui package ships them (no CDN, no npm).
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 SWAGGER_UI_FILES = frozenset(

@@ -26,7 +26,7 @@ from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import HTTPException
 
 from config import ConfigError
-from ratelimit_storage import (
+from store.ratelimit_storage import (
     STORAGE_SCHEME,
     fail_open,
     init_storage,
@@ -36,16 +36,14 @@ from ratelimit_storage import (
     request_counters,
     write_deferred_increments,
 )
-from request_body import is_unicode_text
-from responses import error_response
 from validate import normalise_email
+from web.client_address import client_address, parse_address
+from web.request_body import is_unicode_text
+from web.responses import error_response
 
 View = Callable[..., Any]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 EXTENSION_KEY = "ratelimit"
-UNKNOWN_ADDRESS = "unknown"
 # IPv6 clients get a whole /64 each, so one client counts once however many addresses it uses.
 IPV6_CLIENT_PREFIX = 64
 USER_ID_KEY = "rate_limit_user_id"
@@ -65,66 +63,13 @@ ACCOUNT_HASH_PURPOSE = b"rate-limit account"
 ADDRESS_HASH_PURPOSE = b"rate-limit address"
 
 
-# Client address --------------------------------------------------------------------------------
-
-
-def parse_trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
-    """Parse TRUSTED_PROXIES (comma-separated IPs or CIDRs), refusing anything else."""
-    networks = []
-    for entry in value.replace(",", " ").split():
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ConfigError(
-                f"TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
-            ) from None
-    return tuple(networks)
-
-
-def _parse_address(text: str | None) -> IPAddress | None:
-    """Return the IP address text names (IPv4-mapped IPv6 as IPv4), or None."""
-    try:
-        address = ipaddress.ip_address((text or "").strip())
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
-def client_address() -> str:
-    """Return the client's IP: the peer's, or the nearest untrusted hop trusted proxies report."""
-    peer = _parse_address(request.remote_addr)
-    if peer is None:
-        return request.remote_addr or UNKNOWN_ADDRESS
-    state = _state()
-    proxies = (
-        state.trusted_proxies
-        if state is not None
-        else parse_trusted_proxies(current_app.config.get("TRUSTED_PROXIES") or "")
-    )
-    if not any(peer in network for network in proxies):
-        return str(peer)
-    hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
-    nearest = peer
-    for hop in reversed(hops):
-        address = _parse_address(hop)
-        if address is None:
-            # Our proxies never write garbage, so whoever did cannot be believed.
-            return str(peer)
-        if not any(address in network for network in proxies):
-            return str(address)
-        nearest = address
-    return str(nearest)
-
-
 # What each limit counts ------------------------------------------------------------------------
 
 
 def _address_key() -> str:
     """Return the client address as a limit key (an IPv6 client's whole /64)."""
     address = client_address()
-    parsed = _parse_address(address)
+    parsed = parse_address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         return str(ipaddress.ip_network((parsed, IPV6_CLIENT_PREFIX), strict=False))
     return address
@@ -285,9 +230,8 @@ ALL_RULES = SIGNUP_RULES + LOGIN_RULES + REFRESH_RULES + PASSWORD_CHECK_RULES + 
 
 @dataclass
 class RateLimitState:
-    """Per-app state: trusted proxies, and (when enabled) the limiter and its guarded views."""
+    """Per-app state: (when enabled) the limiter, its limits and its guarded views."""
 
-    trusted_proxies: tuple[IPNetwork, ...]
     limiter: Limiter | None = None
     limits: dict[str, str] = field(default_factory=dict)
     rate_items: dict[str, list[RateLimitItem]] = field(default_factory=dict)
@@ -320,7 +264,7 @@ def read_limits(config: Mapping[str, Any]) -> dict[str, str]:
 
 def init_rate_limits(app: Flask) -> None:
     """Attach the limiter and the 429 handler; with RATELIMIT_ENABLED false, no limit applies."""
-    state = RateLimitState(parse_trusted_proxies(app.config.get("TRUSTED_PROXIES") or ""))
+    state = RateLimitState()
     app.extensions[EXTENSION_KEY] = state
     init_storage(app)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)

@@ -11,8 +11,8 @@ import pymongo
 from flask import Blueprint, Response, current_app
 from pymongo.errors import PyMongoError
 
-import database
-from responses import error_response, success_response
+from store import database
+from web.responses import error_response, success_response
 
 logger = logging.getLogger(__name__)
 

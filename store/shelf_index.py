@@ -40,9 +40,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-import shelf_counts
-from bulk_writes import BatchUpdate, update_many_in_one_trip
-from timestamps import as_utc, now
+from store import shelf_counts
+from store.bulk_writes import BatchUpdate, update_many_in_one_trip
+from store.timestamps import as_utc, now
 from validate import search_words
 
 logger = logging.getLogger(__name__)

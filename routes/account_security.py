@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
-import mailer
-from auth_middleware import token_required
-from email_tokens import EmailTokens
-from models import User
-from ratelimit import limit_email, limit_password_check
-from request_body import json_body
-from responses import ApiError, success_response
-from session_store import Sessions
-from two_factor import (
+from auth.email_links import RESET, VERIFY, public_base_url, send_reset_link
+from auth.sessions import Sessions
+from auth.step_up import confirm_password
+from auth.two_factor import (
     decrypt_secret,
     encrypt_secret,
     matching_step,
@@ -25,30 +20,23 @@ from two_factor import (
     recovery_code_digest,
     verify_second_factor,
 )
+from auth_middleware import token_required
+from models import User
+from store.email_tokens import EmailTokens
 from validate import normalise_email, validate_email, validate_password
+from web import mailer
+from web.ratelimit import limit_email, limit_password_check
+from web.request_body import json_body
+from web.responses import ApiError, success_response
 
 account_security = Blueprint("account_security", __name__)
 
-RESET = "reset"
-VERIFY = "verify"
 BAD_TOKEN = "this link is invalid, was already used or has expired"
 
 
 def invalid(field: str, message: str) -> ApiError:
     """Return a 400 naming one field."""
     return ApiError(400, "Invalid data", {field: message})
-
-
-def confirm_password(user_id: str, data: dict[str, Any]) -> None:
-    """Refuse (400) unless the body's `password` is the user's current one.
-
-    A stolen access token alone must not reach the steps that can lock the owner out.
-    """
-    password = data.get("password")
-    if not isinstance(password, str) or not password:
-        raise invalid("password", "password is required: send your current password")
-    if not User().check_password(user_id, password):
-        raise invalid("password", "password is incorrect")
 
 
 # Two-factor authentication -----------------------------------------------------------------------
@@ -120,16 +108,6 @@ def disable_two_factor(current_user: dict[str, Any]) -> Response:
 # Password reset ----------------------------------------------------------------------------------
 
 
-def public_base_url() -> str:
-    """Return the base of links in emails: PUBLIC_URL, else this server's own address.
-
-    Never the request's Host header: a forged Host would send the victim's reset link, token
-    and all, to the attacker's site.
-    """
-    config = current_app.config
-    return config["PUBLIC_URL"] or f"http://{config['HOST']}:{config['PORT']}/"
-
-
 @account_security.route("/users/password/forgot", methods=["POST"])
 @limit_email
 def forgot_password() -> Response:
@@ -142,24 +120,6 @@ def forgot_password() -> Response:
     return success_response(
         "If an account exists for this email, a password reset link is on its way", None, 202
     )
-
-
-def send_reset_link(email: str, base_url: str) -> None:
-    """Background job: issue a reset token for the account, if any, and mail the link."""
-    user = User().get_by_email(email)
-    if user is None:
-        return
-    ttl = current_app.config["RESET_TOKEN_TTL"]
-    token = EmailTokens().issue(user["_id"], RESET, ttl)
-    body = (
-        f"Hello {user['name']},\n\n"
-        "Someone asked to reset the password of your Book Library account. If it was you, open\n"
-        f"{base_url}ui/#reset?token={token}\n"
-        f"within {ttl // 60} minutes, or send this token to POST /users/password/reset:\n"
-        f"{token}\n\n"
-        "If it was not you, ignore this message: your password stays as it is.\n"
-    )
-    mailer.send(mailer.build_message(email, "Reset your Book Library password", body))
 
 
 @account_security.route("/users/password/reset", methods=["POST"])
@@ -182,20 +142,6 @@ def reset_password() -> Response:
 
 
 # Email verification ------------------------------------------------------------------------------
-
-
-def send_verification_link(user_id: str, email: str, name: str, base_url: str) -> None:
-    """Background job: mail the link that proves the address belongs to the new user."""
-    token = EmailTokens().issue(user_id, VERIFY, current_app.config["VERIFY_TOKEN_TTL"])
-    body = (
-        f"Welcome to Book Library, {name}!\n\n"
-        "Confirm your email address by opening\n"
-        f"{base_url}ui/#verify?token={token}\n"
-        "and pressing the button there, or send this token to POST /users/verify:\n"
-        f"{token}\n\n"
-        "If you did not sign up, ignore this message.\n"
-    )
-    mailer.send(mailer.build_message(email, "Confirm your email address", body))
 
 
 @account_security.route("/users/verify", methods=["GET"])

@@ -7,8 +7,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from database import get_db
-from timestamps import as_utc, now
+from store.database import get_db
+from store.timestamps import as_utc, now
 
 
 class EmailTokens:

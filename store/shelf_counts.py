@@ -30,7 +30,7 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from timestamps import now
+from store.timestamps import now
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
-import shelf_index
+from store import shelf_index
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 ui = Blueprint("ui", __name__)
 
-UI_DIR = Path(__file__).resolve().parent / "static" / "ui"
+UI_DIR = Path(__file__).resolve().parent.parent / "static" / "ui"
 INDEX = "index.html"
 
 

@@ -6,22 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-import mailer
-from account_security import confirm_password, public_base_url, send_verification_link
-from auth_middleware import open_session, refresh_session, token_required
+from auth.email_links import public_base_url, send_verification_link
+from auth.sessions import Sessions, open_session, refresh_session
+from auth.step_up import confirm_password
+from auth.two_factor import verify_second_factor
+from auth_middleware import token_required
 from models import DuplicateError, User
-from ratelimit import (
-    checking_second_factor,
-    limit_login,
-    limit_password_check,
-    limit_refresh,
-    limit_signup,
-)
-from request_body import json_body
-from responses import ApiError, success_response
-from session_store import Sessions
-from timestamps import as_utc, now
-from two_factor import verify_second_factor
+from store.timestamps import as_utc, now
 from validate import (
     normalise_email,
     normalise_name,
@@ -30,6 +21,16 @@ from validate import (
     validate_profile,
     validate_user,
 )
+from web import mailer
+from web.ratelimit import (
+    checking_second_factor,
+    limit_login,
+    limit_password_check,
+    limit_refresh,
+    limit_signup,
+)
+from web.request_body import json_body
+from web.responses import ApiError, success_response
 
 users = Blueprint("users", __name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from database import get_db
-from timestamps import as_utc, now
+from store.database import get_db
+from store.timestamps import as_utc, now
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 # Longer than any request may run (gunicorn's 30 s timeout): a live request keeps its key.

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
-from auth_middleware import key_id, verification_keys
+from crypto.keys import key_id, verification_keys
 from models import User
 
 ISSUER = "Book Library"

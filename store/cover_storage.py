@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,11 +22,14 @@ from pymongo.errors import PyMongoError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from database import get_db
-from save_image import Thumbnail, delete_cover, is_cover_name, save_cover
-from timestamps import as_utc, now
+from save_image import Thumbnail
+from store.database import get_db
+from store.timestamps import as_utc, now
 
 logger = logging.getLogger(__name__)
+
+# A cover's name: 128 random bits and the extension of its format (nothing a client chose).
+COVER_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
 
 COVER_CACHE_SECONDS = 365 * 24 * 60 * 60
 GRIDFS_BUCKET = "covers"
@@ -32,6 +37,66 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 # Leftovers younger than this may belong to an upload still running (on any instance).
 SWEEP_MIN_AGE_SECONDS = 10 * 60
 TEMPORARY_PATTERN = ".*.tmp"
+
+
+# Cover names and files ---------------------------------------------------------------------------
+
+
+def new_cover_name(extension: str) -> str:
+    """Return a new random cover name with the format's extension, refusing any other extension."""
+    name = f"{secrets.token_hex(16)}.{extension}"
+    if not is_cover_name(name):
+        raise ValueError(f"unexpected thumbnail extension {extension!r}")
+    return name
+
+
+def save_cover(thumbnail: Thumbnail, cover_dir: str | os.PathLike[str]) -> str:
+    """Store the thumbnail atomically under a new random name in cover_dir; return that name."""
+    name = new_cover_name(thumbnail.extension)
+    directory = os.fspath(cover_dir)
+    os.makedirs(directory, exist_ok=True)
+    _write_atomically(directory, name, thumbnail.data)
+    return name
+
+
+def delete_cover(cover_dir: str | os.PathLike[str], name: str) -> None:
+    """Remove a stored cover; a missing file is fine and a name that is not a cover's is ignored."""
+    if not is_cover_name(name):
+        logger.warning("not deleting %r: not a cover file name", name)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(os.fspath(cover_dir), name))
+
+
+def is_cover_name(name: str) -> bool:
+    """Tell whether name is one save_cover could have produced (so it cannot leave the folder)."""
+    return isinstance(name, str) and COVER_NAME.fullmatch(name) is not None
+
+
+def _write_atomically(directory: str, name: str, data: bytes) -> None:
+    """Write data to directory/name through a synced temporary file so readers never see half."""
+    descriptor, temporary_path = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp's 0600 is kept: the app serves covers itself, nobody else needs to read them.
+        os.replace(temporary_path, os.path.join(directory, name))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary_path)
+        raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the new name durable: after a crash the book's cover is there, not only its bytes."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 class CoverStorageError(Exception):
@@ -158,7 +223,7 @@ class GridFSCoverStore:
 
     def save(self, thumbnail: Thumbnail) -> str:
         """Upload the thumbnail under a new random name."""
-        name = f"{secrets.token_hex(16)}.{thumbnail.extension}"
+        name = new_cover_name(thumbnail.extension)
         self.write(name, thumbnail.data)
         return name
 

@@ -26,8 +26,8 @@ from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
-import database
-from bulk_writes import BatchUpdate, update_many_in_one_trip
+from store import database
+from store.bulk_writes import BatchUpdate, update_many_in_one_trip
 
 # The name these warnings had before the storage left ratelimit.py: log filters may rely on it.
 logger = logging.getLogger("ratelimit")

@@ -14,9 +14,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
 from auth_middleware import token_required
-from cover_storage import answer_cover, cover_store
-from database import get_db
-from idempotency import IdempotencyKeys, record_id, seconds_left
 from models import (
     BookQuery,
     Books,
@@ -24,10 +21,11 @@ from models import (
     DuplicateError,
     PreconditionFailedError,
 )
-from request_body import unicode_errors
-from responses import ApiError, success_response
 from save_image import LARGE_DECODE_RETRY_AFTER, CoverError, make_thumbnail
-from shelf_index import rebuild
+from store.cover_storage import answer_cover, cover_store
+from store.database import get_db
+from store.idempotency import IdempotencyKeys, record_id, seconds_left
+from store.shelf_index import rebuild
 from validate import (
     PER_PAGE_DEFAULT,
     normalise_category,
@@ -35,6 +33,8 @@ from validate import (
     validate_book,
     validate_list_query,
 )
+from web.request_body import unicode_errors
+from web.responses import ApiError, success_response
 
 books = Blueprint("books", __name__)
 

@@ -1,17 +1,36 @@
-"""Login sessions: each session's details, and its expiry on its user's document."""
+"""Login sessions, their whole life: opened at login, stored, read, rotated by refresh, revoked.
+
+A session is a document here plus its expiry on its user's document (read by every access-token
+check); its refresh token is derived from it, and each refresh moves it one generation on.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
 from typing import Any
 
+import jwt
 from bson import ObjectId
+from flask import current_app, request
 from pymongo import InsertOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import InvalidOperation
 
-from database import get_db
+import models
+from crypto.keys import ACCESS_TOKEN_TYPE, ALGORITHM, key_id, verification_keys
 from models import parse_object_id, to_public
-from timestamps import as_utc, now
+from store.database import get_db
+from store.timestamps import as_utc, now
+from web.client_address import client_address
+from web.responses import ApiError
 
+REFRESH_TOKEN_PATTERN = re.compile(r"rt1\.([0-9a-f]{24})\.([0-9]{1,9})\.([A-Za-z0-9_-]{43})")
+USER_AGENT_MAX_LENGTH = 256
+INVALID_REFRESH_TOKEN = "Invalid refresh token"
 SESSION_FIELDS = ("_id", "created_at", "last_used_at", "expires_at", "ip", "user_agent")
 
 
@@ -173,3 +192,156 @@ class Sessions:
 def _epoch(session: dict[str, Any]) -> int:
     """Return a session's expiry as whole epoch seconds (what the user document keeps)."""
     return int(as_utc(session["expires_at"]).timestamp())
+
+
+# Tokens of a session ----------------------------------------------------------------------------
+
+
+def _mac(key: str, message: str) -> str:
+    """Return an unpadded base64url HMAC-SHA256 of message under a key derived for tokens."""
+    refresh_key = hmac.new(key.encode(), b"refresh-token", hashlib.sha256).digest()
+    digest = hmac.new(refresh_key, message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+# Issuing -----------------------------------------------------------------------------------------
+
+
+def refresh_token_for(session: dict[str, Any]) -> str:
+    """Return the refresh token of a session's current generation (derivable only with the key)."""
+    sid, generation = str(session["_id"]), session["generation"]
+    mac = _mac(current_app.config["SECRET_KEY"], f"{sid}.{generation}.{session['nonce']}")
+    return f"rt1.{sid}.{generation}.{mac}"
+
+
+def hash_refresh_token(token: str) -> str:
+    """Return what is stored of a refresh token: its SHA-256 (it has 256 bits of entropy)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_tokens(session: dict[str, Any]) -> dict[str, Any]:
+    """Return the access and refresh tokens of a session's current generation.
+
+    Both are derived from the stored session alone, so a client retrying a refresh whose answer it
+    lost gets the very same pair back.
+    """
+    issued = models.as_utc(session["issued_at"])
+    ttl = current_app.config["ACCESS_TOKEN_TTL"]
+    sid, generation = str(session["_id"]), session["generation"]
+    claims = {
+        "sub": session["user_id"],
+        "sid": sid,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + timedelta(seconds=ttl),
+        "jti": _mac(current_app.config["SECRET_KEY"], f"jti.{sid}.{generation}")[:32],
+        "type": ACCESS_TOKEN_TYPE,
+    }
+    secret_key = current_app.config["SECRET_KEY"]
+    token = jwt.encode(claims, secret_key, algorithm=ALGORITHM, headers={"kid": key_id(secret_key)})
+    return {
+        "token": token,
+        "refresh_token": refresh_token_for(session),
+        "expires_in": ttl,
+    }
+
+
+def client_details() -> dict[str, str]:
+    """Return the client address and user agent recorded on a session."""
+    user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX_LENGTH]
+    return {"ip": client_address(), "user_agent": user_agent}
+
+
+def open_session(
+    user_id: str, known_sessions: dict[str, Any] | None = None, password_hash: str | None = None
+) -> dict[str, Any] | None:
+    """Open a session for a user who just proved their password; return its tokens.
+
+    With password_hash (the hash the password was checked against), None if the password
+    changed since: a login racing a password change must not keep a session.
+    """
+    now = models.now()
+    session = {
+        "_id": ObjectId(),
+        "user_id": user_id,
+        "generation": 0,
+        "nonce": secrets.token_hex(16),
+        "created_at": now,
+        "issued_at": now,
+        "last_used_at": now,
+        "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+        **client_details(),
+    }
+    session["refresh_hash"] = hash_refresh_token(refresh_token_for(session))
+    if not Sessions().open(session, known_sessions, password_hash):
+        return None
+    return issue_tokens(session)
+
+
+# Refreshing --------------------------------------------------------------------------------------
+
+
+def refresh_session(token: Any) -> dict[str, Any]:
+    """Rotate a refresh token: a new pair, the same pair for a retry, or 401 (reuse revokes)."""
+    match = REFRESH_TOKEN_PATTERN.fullmatch(token) if isinstance(token, str) else None
+    if match is None:
+        raise _invalid_refresh()
+    sessions = Sessions()
+    session = sessions.get(match[1])
+    generation = int(match[2])
+    if session is None or not _mac_matches(session, generation, match[3]):
+        raise _invalid_refresh()
+    if not _session_is_live(session):
+        raise _invalid_refresh()
+    if generation == session["generation"]:
+        rotated = _rotate(sessions, session, token)
+        if rotated is not None:
+            return issue_tokens(rotated)
+        session = sessions.get(session["_id"]) or session
+    if _is_retry_within_grace(sessions, session, generation):
+        return issue_tokens(session)
+    # An old refresh token came back: it was stolen or leaked. End the whole session.
+    sessions.revoke(session["user_id"], {str(session["_id"])})
+    raise _invalid_refresh()
+
+
+def _mac_matches(session: dict[str, Any], generation: int, mac: str) -> bool:
+    """Tell whether a refresh token's MAC was made by one of our keys for this session."""
+    message = f"{session['_id']}.{generation}.{session['nonce']}"
+    return any(hmac.compare_digest(_mac(key, message), mac) for key in verification_keys().values())
+
+
+def _session_is_live(session: dict[str, Any]) -> bool:
+    """Tell whether a session is unrevoked, unexpired, and its user active with it open."""
+    if session.get("revoked") or models.as_utc(session["expires_at"]) <= models.now():
+        return False
+    return models.User().get_for_session(session["user_id"], str(session["_id"])) is not None
+
+
+def _rotate(sessions: Sessions, session: dict[str, Any], token: str) -> dict[str, Any] | None:
+    """Advance the session one generation if this token is its current one and nobody beat us."""
+    if not hmac.compare_digest(session["refresh_hash"], hash_refresh_token(token)):
+        return None
+    now = models.now()
+    following = {**session, "generation": session["generation"] + 1}
+    changes = {
+        "refresh_hash": hash_refresh_token(refresh_token_for(following)),
+        "issued_at": now,
+        "last_used_at": now,
+        "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+        **client_details(),
+    }
+    return sessions.rotate(session["_id"], session["generation"], changes)
+
+
+def _is_retry_within_grace(sessions: Sessions, session: dict[str, Any], generation: int) -> bool:
+    """Tell whether a token one generation old came back within the retry grace window."""
+    if generation != session["generation"] - 1 or session.get("rotated_at") is None:
+        return False
+    delay = sessions.retry_delay(session["_id"], session["generation"])
+    return delay is not None and delay <= current_app.config["REFRESH_GRACE_SECONDS"]
+
+
+def _invalid_refresh() -> ApiError:
+    """Return the one 401 for any refresh token that cannot be used."""
+    return ApiError(401, INVALID_REFRESH_TOKEN, "Unauthorized", {"WWW-Authenticate": "Bearer"})

@@ -18,7 +18,7 @@ from flask import Flask, Response, g, has_app_context, request
 from flask.logging import default_handler
 
 from config import ConfigError
-from ratelimit import client_address
+from web.client_address import client_address
 
 ACCESS_LOGGER = "access"
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "remote_addr", "bytes")
