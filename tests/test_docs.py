@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import shlex
@@ -12,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.code_layout import application_modules, project_imports
 from PIL import Image
 
 from store.embedded_server import stop_embedded_server
@@ -215,35 +216,18 @@ def test_promised_codes_refuse_a_curl_command_that_hides_its_status() -> None:
 # docs/architecture.md's module tables against the code ----------------------------------------
 
 
-def root_modules() -> dict[str, Path]:
-    """The Python files at the repository's root, by file name."""
-    return {path.name: path for path in ROOT.glob("*.py")}
-
-
-def project_imports(path: Path, names: set[str]) -> set[str]:
-    """The root modules a file imports, anywhere in it."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-    return found & names
-
-
 def documented_modules() -> dict[str, set[str]]:
-    """The rows of architecture.md's module tables: file name -> the imports it lists."""
+    """The rows of architecture.md's module tables: dotted module name -> the imports it lists."""
     rows: dict[str, set[str]] = {}
     for line in (DOCS / "architecture.md").read_text().splitlines():
-        match = re.match(r"\| `([\w.]+\.py)` \|.*\|([^|]*)\|$", line)
+        match = re.match(r"\| `([\w./]+)\.py` \|.*\|([^|]*)\|$", line)
         if match:
-            rows[match[1]] = set(re.findall(r"`([\w.]+)`", match[2]))
+            rows[match[1].replace("/", ".")] = set(re.findall(r"`([\w.]+)`", match[2]))
     return rows
 
 
-def test_architecture_lists_every_root_module_with_its_real_imports() -> None:
+def test_architecture_lists_every_module_with_its_real_imports() -> None:
     """A module added, removed or rewired without updating docs/architecture.md fails."""
-    modules = root_modules()
-    names = {Path(name).stem for name in modules}
-    actual = {name: project_imports(path, names) for name, path in modules.items()}
+    modules = application_modules()
+    actual = {name: project_imports(path) for name, path in modules.items()}
     assert documented_modules() == actual

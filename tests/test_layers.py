@@ -1,0 +1,49 @@
+"""The layout's promise: imports run one way, down the layers, and no blueprint imports another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.code_layout import LAYER_OF, ROOT, application_modules, project_imports, unit_of
+
+
+def test_every_application_module_has_a_layer() -> None:
+    """A new root module or package must be placed in LAYERS (and so in docs/architecture.md)."""
+    unplaced = {unit_of(name) for name in application_modules()} - set(LAYER_OF)
+    assert unplaced == set()
+
+
+def test_the_root_keeps_at_most_ten_python_files() -> None:
+    """The root shows the architecture: the tutorial's five files and the entry points."""
+    assert len(list(ROOT.glob("*.py"))) <= 10
+
+
+@pytest.mark.parametrize("module", sorted(application_modules()))
+def test_imports_only_go_down(module: str) -> None:
+    """No module imports one of its own layer's other units or of a higher layer."""
+    unit = unit_of(module)
+    upward = {
+        imported
+        for imported in project_imports(application_modules()[module])
+        if unit_of(imported) != unit and LAYER_OF[unit_of(imported)] >= LAYER_OF[unit]
+    }
+    assert upward == set()
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in application_modules() if m.startswith("routes."))
+)
+def test_no_blueprint_imports_another(module: str) -> None:
+    """Each blueprint stands alone: what two share lives in a lower layer."""
+    assert {
+        name for name in project_imports(application_modules()[module]) if name.startswith("routes")
+    } == set()
+
+
+def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
+    """project_imports finds `from models import User` and a function-level import alike."""
+    source = tmp_path / "probe.py"
+    source.write_text("from models import User\n\ndef f():\n    from routes import books\n")
+    assert project_imports(source) == {"models", "routes.books"}
