@@ -5,32 +5,23 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple
 
 from bson import ObjectId
-from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.cursor import Cursor
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crypto.passwords import burn_verification, hash_password, needs_rehash, verify_password
-from store import shelf_counts, shelf_index
+from store import book_keys, shelf_counts, shelf_index, shelf_search
 from store.database import count_matching, get_db, index_friendly
-from store.timestamps import as_utc, now
-from validate import search_words
+from store.documents import parse_object_id, to_public
+from store.timestamps import now
+from store.two_factor_records import SECURITY_FIELDS
 
 logger = logging.getLogger(__name__)
 
 UPDATE_ATTEMPTS = 5
 USER_FIELDS = ("_id", "name", "email", "active")
-SECURITY_FIELDS = (
-    "email_verified",
-    "totp_enabled",
-    "totp_secret",
-    "totp_pending",
-    "totp_last_step",
-)
 BOOK_FIELDS = (
     "_id",
     "title",
@@ -43,26 +34,6 @@ BOOK_FIELDS = (
     "created_at",
     "updated_at",
 )
-SORT_KEYS = {
-    "title": [("title_key", ASCENDING)],
-    "-title": [("title_key", DESCENDING)],
-    # _id breaks ties between books created in the same millisecond, so pages never overlap.
-    "created_at": [("created_at", ASCENDING), ("_id", ASCENDING)],
-    "-created_at": [("created_at", DESCENDING), ("_id", DESCENDING)],
-}
-
-
-DATE_FIELDS = frozenset(
-    {"created_at", "updated_at", "last_used_at", "expires_at", "rotated_at", "disabled_at"}
-)
-
-
-# What a search reads of each candidate: the public fields, the title order, the index state.
-SEARCH_PROJECTION = {
-    **dict.fromkeys(BOOK_FIELDS, 1),
-    "title_key": 1,
-    **shelf_index.INDEX_PROJECTION,
-}
 
 
 class DuplicateError(Exception):
@@ -90,43 +61,6 @@ class BookQuery:
     sort: str = "created_at"
     page: int = 1
     per_page: int = 20
-
-
-def parse_object_id(value: Any) -> ObjectId | None:
-    """Return the ObjectId a 24-hex string names, or None for anything else."""
-    if isinstance(value, ObjectId):
-        return value
-    if not isinstance(value, str) or len(value) != 24:
-        return None
-    try:
-        return ObjectId(value)
-    except InvalidId:
-        return None
-
-
-@overload
-def to_public(document: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]: ...
-
-
-@overload
-def to_public(document: None, fields: tuple[str, ...]) -> None: ...
-
-
-def to_public(document: dict[str, Any] | None, fields: tuple[str, ...]) -> dict[str, Any] | None:
-    """Return the named fields of a document as JSON-ready values (ids and dates as strings)."""
-    if document is None:
-        return None
-    public = {}
-    for field in fields:
-        value = document.get(field)
-        if isinstance(value, ObjectId):
-            value = str(value)
-        elif isinstance(value, datetime) or (field in DATE_FIELDS and isinstance(value, str)):
-            value = as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        public[field] = value
-    if "active" in public:
-        public["active"] = bool(public["active"])
-    return public
 
 
 class LoginMatch(NamedTuple):
@@ -213,68 +147,6 @@ class User:
         """Return the active user with this (normalised) email, or None."""
         document = self.collection.find_one({"email_key": email}, dict.fromkeys(USER_FIELDS, 1))
         return to_public(document, USER_FIELDS)
-
-    def security(self, user_id: Any) -> dict[str, Any]:
-        """Return the user's two-factor and verification state (internal fields)."""
-        document = self.collection.find_one(
-            {"_id": parse_object_id(user_id)}, dict.fromkeys(SECURITY_FIELDS, 1)
-        )
-        return document or {}
-
-    def set_pending_totp(self, user_id: Any, sealed_secret: str) -> None:
-        """Keep a new TOTP secret until a first code proves the app has it."""
-        self.collection.update_one(
-            {"_id": parse_object_id(user_id)}, {"$set": {"totp_pending": sealed_secret}}
-        )
-
-    def enable_totp(
-        self, user_id: Any, sealed_secret: str, step: int, recovery_digests: list[str]
-    ) -> bool:
-        """Turn two-factor on with the pending secret, if it is still the pending one."""
-        result = self.collection.update_one(
-            {"_id": parse_object_id(user_id), "totp_pending": sealed_secret},
-            {
-                "$set": {
-                    "totp_enabled": True,
-                    "totp_secret": sealed_secret,
-                    "totp_pending": None,
-                    "totp_last_step": step,
-                    "recovery_codes": dict.fromkeys(recovery_digests, 1),
-                }
-            },
-        )
-        return result.modified_count == 1
-
-    def disable_totp(self, user_id: Any) -> None:
-        """Turn two-factor off and forget its secret and recovery codes."""
-        self.collection.update_one(
-            {"_id": parse_object_id(user_id)},
-            {
-                "$set": {
-                    "totp_enabled": False,
-                    "totp_secret": None,
-                    "totp_pending": None,
-                    "totp_last_step": 0,
-                    "recovery_codes": {},
-                }
-            },
-        )
-
-    def claim_totp_step(self, user_id: Any, step: int) -> bool:
-        """Accept a code's time step once: False if it (or a later one) was already used."""
-        result = self.collection.update_one(
-            {"_id": parse_object_id(user_id), "totp_last_step": {"$lt": step}},
-            {"$set": {"totp_last_step": step}},
-        )
-        return result.modified_count == 1
-
-    def use_recovery_code(self, user_id: Any, digest: str) -> bool:
-        """Spend a recovery code: True once, False after (or if it was never one)."""
-        field = f"recovery_codes.{digest}"
-        result = self.collection.update_one(
-            {"_id": parse_object_id(user_id), field: {"$gt": 0}}, {"$unset": {field: ""}}
-        )
-        return result.modified_count == 1
 
     def mark_email_verified(self, user_id: Any) -> None:
         """Record that the user proved they read mail sent to their address."""
@@ -365,7 +237,7 @@ class Books:
             "_id": ObjectId(),
             "user_id": user_id,
             "title": fields["title"],
-            "title_key": title_key(fields["title"]),
+            "title_key": book_keys.title_key(fields["title"]),
             "description": fields.get("description", ""),
             "category": fields["category"],
             "isbn": fields.get("isbn"),
@@ -376,7 +248,7 @@ class Books:
         }
         if idempotency_key is not None:
             document["idempotency_key"] = idempotency_key
-        document["isbn_key"] = isbn_key(user_id, document["isbn"], document["_id"])
+        document["isbn_key"] = book_keys.isbn_key(user_id, document["isbn"], document["_id"])
         document.update(shelf_index.new_book_fields())
         database = self.collection.database
         # Claimed before the insert: until the count is moved, readers count the shelf itself.
@@ -405,7 +277,8 @@ class Books:
     def list_for_user(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
         """Return one page of a user's shelf, filtered, searched and sorted, and the total."""
         if query.search is not None:
-            return self._search(user_id, query)
+            matches, found = shelf_search.search(self.collection, user_id, query, BOOK_FIELDS)
+            return [to_public(document, BOOK_FIELDS) for document in matches], found
         criteria: dict[str, Any] = {"user_id": user_id}
         if query.category:
             criteria["category"] = query.category
@@ -416,57 +289,11 @@ class Books:
         cursor = (
             # $eq, not bare values: nx-27017 answers bare equality without using the indexes.
             self.collection.find(index_friendly(criteria), dict.fromkeys(BOOK_FIELDS, 1))
-            .sort(SORT_KEYS[query.sort])
+            .sort(shelf_search.SORT_KEYS[query.sort])
             .skip((query.page - 1) * query.per_page)
             .limit(query.per_page)
         )
         return [to_public(document, BOOK_FIELDS) for document in cursor], total
-
-    def _search(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
-        """Return one page of the books whose words begin with each word of the search.
-
-        The index names candidates, and the shelf's pending books (those whose entries may not
-        all be written yet) join them; every one is checked against the book itself, so the
-        matches are exactly the books that match now, once each, and the total counts exactly
-        the books the pages hold. The cost follows the number of matches, not the shelf.
-        """
-        words = search_words(query.search or "")
-        if not words:
-            return [], 0
-        database = self.collection.database
-        found = shelf_index.candidates(database, user_id, words)
-        if query.category is not None:
-            found = {
-                entry: terms
-                for entry, terms in found.items()
-                if shelf_index.entry_category(entry) == query.category
-            }
-        books = {
-            str(document["_id"]): document
-            for document in shelf_index.pending_books(self.collection, user_id, SEARCH_PROJECTION)
-        }
-        ids = [
-            ObjectId(book_id)
-            for book_id in dict.fromkeys(map(shelf_index.entry_book_id, found))
-            if book_id not in books
-        ]
-        books.update((str(document["_id"]), document) for document in self._by_ids(ids))
-        matches = [
-            document
-            for document in books.values()
-            if document["user_id"] == user_id
-            and (query.category is None or document["category"] == query.category)
-            and shelf_index.matches_words(document, words)
-        ]
-        shelf_index.tidy(database, user_id, found, books)
-        matches.sort(key=_sort_key(query.sort), reverse=query.sort.startswith("-"))
-        skip = (query.page - 1) * query.per_page
-        page = matches[skip : skip + query.per_page]
-        return [to_public(document, BOOK_FIELDS) for document in page], len(matches)
-
-    def _by_ids(self, ids: list[ObjectId]) -> Cursor:
-        """Return a cursor over the books with these ids (read by _id, the one index they share)."""
-        return self.collection.find({"_id": {"$in": ids}}, SEARCH_PROJECTION)
 
     def get_by_idempotency_key(self, user_id: str, key_id: str) -> dict[str, Any] | None:
         """Return the user's book created under this Idempotency-Key record id, or None."""
@@ -541,13 +368,13 @@ class Books:
             if expected_version is not None and version != expected_version:
                 raise PreconditionFailedError(version)
             fields = {
-                **_update_fields(before, changes, version + 1),
+                **book_keys.update_fields(before, changes, version + 1),
                 # In the same write: the book is pending until its new entries are written.
                 **shelf_index.changed_fields(before, changes),
             }
             try:
                 result = self.collection.update_one(
-                    {"_id": object_id, "user_id": user_id, **_version_filter(before)},
+                    {"_id": object_id, "user_id": user_id, **book_keys.version_filter(before)},
                     {"$set": fields},
                 )
             except DuplicateKeyError:
@@ -595,39 +422,3 @@ class Books:
             database, user_id, claim, shelf_counts.removed(document["category"])
         )
         return to_public(document, BOOK_FIELDS)
-
-
-def _sort_key(sort: str) -> Any:
-    """Return the key that orders search matches as SORT_KEYS orders a shelf's pages."""
-    if sort.lstrip("-") == "title":
-        return lambda document: (document.get("title_key") or "", str(document["_id"]))
-    return lambda document: (as_utc(document["created_at"]), str(document["_id"]))
-
-
-def _update_fields(before: dict[str, Any], changes: dict[str, Any], version: int) -> dict:
-    """Return the $set of an update: the changes, their derived keys, the next version."""
-    fields = {**changes, "version": version, "updated_at": now()}
-    if "title" in changes:
-        fields["title_key"] = title_key(changes["title"])
-    if "isbn" in changes:
-        fields["isbn_key"] = isbn_key(before["user_id"], changes["isbn"], before["_id"])
-    return fields
-
-
-def _version_filter(before: dict[str, Any]) -> dict[str, Any]:
-    """Return the filter that matches the book only while it is still at the version read."""
-    if "version" in before:
-        return {"version": before["version"]}
-    # Written before books had versions: the first update gives it one.
-    return {"version": {"$exists": False}}
-
-
-def isbn_key(user_id: str, isbn: str | None, book_id: ObjectId) -> str:
-    """Return the key that makes an ISBN unique on a shelf (a book without one never clashes)."""
-    # Never missing or null: MongoDB's unique index would count every null as the same value.
-    return f"{user_id}:{isbn}" if isbn else f"none:{book_id}"
-
-
-def title_key(title: str) -> str:
-    """Return the form of a title that shelf uniqueness compares: trimmed and case-folded."""
-    return " ".join(title.split()).casefold()

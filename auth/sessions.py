@@ -22,8 +22,8 @@ from pymongo.errors import InvalidOperation
 
 import models
 from crypto.keys import ACCESS_TOKEN_TYPE, ALGORITHM, key_id, verification_keys
-from models import parse_object_id, to_public
 from store.database import get_db
+from store.documents import parse_object_id, to_public
 from store.timestamps import as_utc, now
 from web.client_address import client_address
 from web.responses import ApiError
@@ -225,7 +225,7 @@ def issue_tokens(session: dict[str, Any]) -> dict[str, Any]:
     Both are derived from the stored session alone, so a client retrying a refresh whose answer it
     lost gets the very same pair back.
     """
-    issued = models.as_utc(session["issued_at"])
+    issued = as_utc(session["issued_at"])
     ttl = current_app.config["ACCESS_TOKEN_TTL"]
     sid, generation = str(session["_id"]), session["generation"]
     claims = {
@@ -260,16 +260,16 @@ def open_session(
     With password_hash (the hash the password was checked against), None if the password
     changed since: a login racing a password change must not keep a session.
     """
-    now = models.now()
+    moment = now()
     session = {
         "_id": ObjectId(),
         "user_id": user_id,
         "generation": 0,
         "nonce": secrets.token_hex(16),
-        "created_at": now,
-        "issued_at": now,
-        "last_used_at": now,
-        "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+        "created_at": moment,
+        "issued_at": moment,
+        "last_used_at": moment,
+        "expires_at": moment + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
         **client_details(),
     }
     session["refresh_hash"] = hash_refresh_token(refresh_token_for(session))
@@ -313,7 +313,7 @@ def _mac_matches(session: dict[str, Any], generation: int, mac: str) -> bool:
 
 def _session_is_live(session: dict[str, Any]) -> bool:
     """Tell whether a session is unrevoked, unexpired, and its user active with it open."""
-    if session.get("revoked") or models.as_utc(session["expires_at"]) <= models.now():
+    if session.get("revoked") or as_utc(session["expires_at"]) <= now():
         return False
     return models.User().get_for_session(session["user_id"], str(session["_id"])) is not None
 
@@ -322,13 +322,13 @@ def _rotate(sessions: Sessions, session: dict[str, Any], token: str) -> dict[str
     """Advance the session one generation if this token is its current one and nobody beat us."""
     if not hmac.compare_digest(session["refresh_hash"], hash_refresh_token(token)):
         return None
-    now = models.now()
+    moment = now()
     following = {**session, "generation": session["generation"] + 1}
     changes = {
         "refresh_hash": hash_refresh_token(refresh_token_for(following)),
-        "issued_at": now,
-        "last_used_at": now,
-        "expires_at": now + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
+        "issued_at": moment,
+        "last_used_at": moment,
+        "expires_at": moment + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL"]),
         **client_details(),
     }
     return sessions.rotate(session["_id"], session["generation"], changes)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from crypto.keys import key_id, verification_keys
-from models import User
+from store.two_factor_records import TwoFactorRecords
 
 ISSUER = "Book Library"
 TOTP_PERIOD = 30
@@ -102,9 +102,9 @@ def verify_second_factor(user_id: str, state: dict, code: object) -> bool:
     """Accept a current TOTP code (each time step once) or an unused recovery code."""
     if not isinstance(code, str) or not code.strip() or not state.get("totp_enabled"):
         return False
-    users = User()
+    records = TwoFactorRecords()
     if OTP_PATTERN.fullmatch(code.strip()):
         secret = decrypt_secret(state.get("totp_secret") or "")
         step = matching_step(secret, code) if secret else None
-        return step is not None and users.claim_totp_step(user_id, step)
-    return users.use_recovery_code(user_id, recovery_code_digest(code))
+        return step is not None and records.claim_step(user_id, step)
+    return records.use_recovery_code(user_id, recovery_code_digest(code))

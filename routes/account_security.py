@@ -23,6 +23,7 @@ from auth.two_factor import (
 from auth_middleware import token_required
 from models import User
 from store.email_tokens import EmailTokens
+from store.two_factor_records import TwoFactorRecords
 from validate import normalise_email, validate_email, validate_password
 from web import mailer
 from web.ratelimit import limit_email, limit_password_check
@@ -48,11 +49,11 @@ def invalid(field: str, message: str) -> ApiError:
 def setup_two_factor(current_user: dict[str, Any]) -> Response:
     """Start two-factor set-up (needs the password): a new secret, its URI and a QR code."""
     data = json_body("Please provide your current password")
-    if User().security(current_user["_id"]).get("totp_enabled"):
+    if TwoFactorRecords().state(current_user["_id"]).get("totp_enabled"):
         raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
     confirm_password(current_user["_id"], data)
     secret = new_secret()
-    User().set_pending_totp(current_user["_id"], encrypt_secret(secret))
+    TwoFactorRecords().set_pending(current_user["_id"], encrypt_secret(secret))
     uri = provisioning_uri(secret, current_user["email"])
     data = {"secret": secret, "otpauth_uri": uri, "qr_code": qr_code(uri)}
     return success_response("Scan the QR code, then confirm with a code from the app", data)
@@ -64,8 +65,8 @@ def setup_two_factor(current_user: dict[str, Any]) -> Response:
 def enable_two_factor(current_user: dict[str, Any]) -> Response:
     """Turn two-factor on with the password and a first code; answer ten recovery codes, once."""
     data = json_body("Please provide your current password and the code from your app")
-    users = User()
-    state = users.security(current_user["_id"])
+    records = TwoFactorRecords()
+    state = records.state(current_user["_id"])
     if state.get("totp_enabled"):
         raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
     sealed = state.get("totp_pending")
@@ -78,7 +79,7 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
         raise invalid("otp", "the code is not valid: enter the 6 digits the app shows now")
     codes = new_recovery_codes()
     digests = [recovery_code_digest(code) for code in codes]
-    if not users.enable_totp(current_user["_id"], sealed, step, digests):
+    if not records.enable(current_user["_id"], sealed, step, digests):
         raise ApiError(409, "Two-factor set-up changed meanwhile: start again", "Conflict")
     return success_response(
         "Two-factor authentication enabled: keep these recovery codes somewhere safe",
@@ -92,16 +93,16 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
 def disable_two_factor(current_user: dict[str, Any]) -> Response:
     """Turn two-factor off: needs the password and a current code (or a recovery code)."""
     data = json_body("Please provide your password and a code")
-    users = User()
-    state = users.security(current_user["_id"])
+    records = TwoFactorRecords()
+    state = records.state(current_user["_id"])
     if not state.get("totp_enabled"):
         raise ApiError(409, "Two-factor authentication is not enabled", "Conflict")
     password = data.get("password")
-    if not isinstance(password, str) or not users.check_password(current_user["_id"], password):
+    if not isinstance(password, str) or not User().check_password(current_user["_id"], password):
         raise invalid("password", "password is incorrect")
     if not verify_second_factor(current_user["_id"], state, data.get("otp")):
         raise invalid("otp", "the code is not valid or was already used")
-    users.disable_totp(current_user["_id"])
+    records.disable(current_user["_id"])
     return success_response("Two-factor authentication disabled", current_user)
 
 

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.code_layout import application_modules, project_imports
 from PIL import Image
 
 from store.embedded_server import stop_embedded_server
+from tests.code_layout import application_modules, project_imports
 from tests.test_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,6 +12,7 @@ from bson import ObjectId
 from flask.testing import FlaskClient
 
 import models
+from auth import sessions as session_lifecycle
 from auth.sessions import open_session
 from crypto.keys import key_id
 from tests.conftest import PASSWORD, TEST_SECRET_KEY, real_server_only, sign_up
@@ -110,7 +111,8 @@ def test_a_retry_is_judged_by_the_database_clock_not_the_instance_clock(
     first = refresh(client, session["refresh_token"])
     instance_clock = models.now
     # This instance runs 40 s ahead of the one that rotated the session (and of the database).
-    monkeypatch.setattr(models, "now", lambda: instance_clock() + timedelta(seconds=40))
+    for module in (models, session_lifecycle):
+        monkeypatch.setattr(module, "now", lambda: instance_clock() + timedelta(seconds=40))
 
     retry = refresh(client, session["refresh_token"])
 
