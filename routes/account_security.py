@@ -40,6 +40,16 @@ def invalid(field: str, message: str) -> ApiError:
     return ApiError(400, "Invalid data", {field: message})
 
 
+def two_factor_state(user_id: str, enabled: bool) -> tuple[TwoFactorRecords, dict[str, Any]]:
+    """Return the user's two-factor records and state, or 409 unless two-factor is as expected."""
+    records = TwoFactorRecords()
+    state = records.state(user_id)
+    if bool(state.get("totp_enabled")) != enabled:
+        message = "not enabled" if enabled else "already enabled"
+        raise ApiError(409, f"Two-factor authentication is {message}", "Conflict")
+    return records, state
+
+
 # Two-factor authentication -----------------------------------------------------------------------
 
 
@@ -49,11 +59,10 @@ def invalid(field: str, message: str) -> ApiError:
 def setup_two_factor(current_user: dict[str, Any]) -> Response:
     """Start two-factor set-up (needs the password): a new secret, its URI and a QR code."""
     data = json_body("Please provide your current password")
-    if TwoFactorRecords().state(current_user["_id"]).get("totp_enabled"):
-        raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
+    records, _ = two_factor_state(current_user["_id"], enabled=False)
     confirm_password(current_user["_id"], data)
     secret = new_secret()
-    TwoFactorRecords().set_pending(current_user["_id"], encrypt_secret(secret))
+    records.set_pending(current_user["_id"], encrypt_secret(secret))
     uri = provisioning_uri(secret, current_user["email"])
     data = {"secret": secret, "otpauth_uri": uri, "qr_code": qr_code(uri)}
     return success_response("Scan the QR code, then confirm with a code from the app", data)
@@ -65,10 +74,7 @@ def setup_two_factor(current_user: dict[str, Any]) -> Response:
 def enable_two_factor(current_user: dict[str, Any]) -> Response:
     """Turn two-factor on with the password and a first code; answer ten recovery codes, once."""
     data = json_body("Please provide your current password and the code from your app")
-    records = TwoFactorRecords()
-    state = records.state(current_user["_id"])
-    if state.get("totp_enabled"):
-        raise ApiError(409, "Two-factor authentication is already enabled", "Conflict")
+    records, state = two_factor_state(current_user["_id"], enabled=False)
     sealed = state.get("totp_pending")
     secret = decrypt_secret(sealed) if sealed else None
     if sealed is None or secret is None:
@@ -93,10 +99,7 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
 def disable_two_factor(current_user: dict[str, Any]) -> Response:
     """Turn two-factor off: needs the password and a current code (or a recovery code)."""
     data = json_body("Please provide your password and a code")
-    records = TwoFactorRecords()
-    state = records.state(current_user["_id"])
-    if not state.get("totp_enabled"):
-        raise ApiError(409, "Two-factor authentication is not enabled", "Conflict")
+    records, state = two_factor_state(current_user["_id"], enabled=True)
     password = data.get("password")
     if not isinstance(password, str) or not User().check_password(current_user["_id"], password):
         raise invalid("password", "password is incorrect")
