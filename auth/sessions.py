@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 from bson import ObjectId
 from flask import current_app, request
-from pymongo import InsertOne, MongoClient, ReturnDocument, UpdateOne
+from pymongo import InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import InvalidOperation
 
 import models
@@ -93,16 +93,15 @@ class Sessions:
         older servers get them one after the other. Return whether the user matched.
         """
         client = self.collection.database.client
-        if isinstance(client, MongoClient):
-            writes: list[InsertOne[Any] | UpdateOne] = [
-                InsertOne(document, namespace=self.collection.full_name),
-                UpdateOne(criteria, update, namespace=self.users.full_name),
-            ]
-            try:
-                return client.bulk_write(writes, ordered=True).matched_count == 1
-            except InvalidOperation:
-                # Raised before anything is sent: the server predates MongoDB 8.0.
-                pass
+        writes: list[InsertOne[Any] | UpdateOne] = [
+            InsertOne(document, namespace=self.collection.full_name),
+            UpdateOne(criteria, update, namespace=self.users.full_name),
+        ]
+        try:
+            return client.bulk_write(writes, ordered=True).matched_count == 1
+        except InvalidOperation:
+            # Raised before anything is sent: the server predates MongoDB 8.0.
+            pass
         self.collection.insert_one(document)
         return self.users.update_one(criteria, update).matched_count == 1
 

@@ -176,15 +176,11 @@ def index_problems() -> tuple[list[str], list[str]]:
 def count_matching(collection: Collection, criteria: dict[str, Any]) -> int:
     """Count the documents matching criteria with the count command, which uses indexes.
 
-    count_documents runs an aggregation, which nx-27017 answers by scanning the whole
-    collection; mongomock lacks the count command, so it alone takes that path.
+    count_documents runs an aggregation, which nx-27017 answers by scanning the whole collection.
     """
-    try:
-        query = index_friendly(criteria)
-        answer = collection.database.command({"count": collection.name, "query": query})
-        return int(answer["n"])
-    except NotImplementedError:
-        return collection.count_documents(criteria)
+    query = index_friendly(criteria)
+    answer = collection.database.command({"count": collection.name, "query": query})
+    return int(answer["n"])
 
 
 # Values whose bare equality nx-27017 widens to array containment: strings and numbers (not

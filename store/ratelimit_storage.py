@@ -2,7 +2,7 @@
 
 The counters live in the ``rate_limits`` collection of the database DATABASE_URL names, so every
 process and instance sharing it shares them. The storage speaks only plain ``$inc``/``$set``
-updates, which MongoDB, nx-27017 and mongomock all understand. If that database fails, the
+updates, which every MongoDB-protocol server understands. If that database fails, the
 storage fails open with a logged warning and leaves it alone for a few seconds.
 
 Round trips: a limited request reads every counter its limits will test in one query before
