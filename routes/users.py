@@ -28,6 +28,7 @@ from web.ratelimit import (
     limit_password_check,
     limit_refresh,
     limit_signup,
+    reserve_code_attempt,
 )
 from web.request_body import json_body
 from web.responses import ApiError, success_response
@@ -110,6 +111,8 @@ def check_second_steps(user_id: str, state: dict[str, Any], otp: Any) -> None:
             "otp_required",
             {"WWW-Authenticate": "Bearer"},
         )
+    # Counted before the check, so concurrent guesses cannot all pass a limit none has met yet.
+    reserve_code_attempt()
     if not verify_second_factor(user_id, state, otp):
         raise ApiError(
             401,

@@ -5,9 +5,11 @@ process and instance sharing it shares them. The storage speaks only plain ``$in
 updates, which every MongoDB-protocol server understands. If that database fails, the
 storage fails open with a logged warning and leaves it alone for a few seconds.
 
-Round trips: a limited request reads every counter its limits will test in one query before
-Flask-Limiter tests them one by one, and the increments of responses that count (failed logins,
-wrong passwords) are written together in one bulk write when the request ends.
+Every increment is one atomic ``$inc`` that answers the new count, made before the request's
+password or code is checked: concurrent requests (in any process or instance) each get a count of
+their own, so no more of them pass than the limit allows. The storage remembers what a request
+added to each counter, so that a request that turns out not to count (a right password) takes
+exactly its own increments back (refund_reservations).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -24,7 +26,7 @@ from flask import Flask, current_app, has_request_context, request
 from limits.storage import Storage
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from store import database
 from store.bulk_writes import BatchUpdate, update_many_in_one_trip
@@ -43,7 +45,6 @@ INCREMENT_ATTEMPTS = 5
 STORAGE_PAUSE_SECONDS = 5
 # Where a request keeps what it knows of its counters (WSGI environ: one per request).
 REQUEST_COUNTERS_KEY = "ratelimit.request_counters"
-DUPLICATE_KEY_ERROR = 11000
 
 
 @dataclass
@@ -71,15 +72,29 @@ class CounterContentionError(Exception):
     """A counter kept changing under an increment (only with absurd contention)."""
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What one request added to one counter: the window it landed in, and how much."""
+
+    window_end: float
+    amount: int
+
+
 @dataclass
 class RequestCounters:
-    """One request's counters: those read ahead, and increments to write when it ends."""
+    """One request's counters: those it read, and what it added to each (to refund)."""
 
     # Counter key -> its live counter, or None: no live window when read.
     read: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    # Set once Flask-Limiter starts deducting after the response: its increments then wait.
-    deferring: bool = False
-    increments: list[tuple[str, int, int]] = field(default_factory=list)
+    reserved: dict[str, Reservation] = field(default_factory=dict)
+
+    def reserve(self, key: str, window_end: float, amount: int) -> None:
+        """Remember that this request added amount to the key's window ending at window_end."""
+        earlier = self.reserved.get(key)
+        if earlier is not None and earlier.window_end == window_end:
+            amount += earlier.amount
+        # An earlier addition to a window that has since ended needs no refund: it is gone.
+        self.reserved[key] = Reservation(window_end, amount)
 
 
 def request_counters(create: bool = True) -> RequestCounters | None:
@@ -102,19 +117,20 @@ class DatabaseStorage(Storage):
         return (PyMongoError, CounterContentionError)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        """Add amount to the key's live window, starting a new window if it has none.
+        """Add amount to the key's live window atomically (or start one); return the new count.
 
-        A deduction made after the response (see ratelimit._deduct_after_response) is only
-        queued and answers 0: Flask-Limiter ignores the count there, and the queue is written
-        at teardown (write_deferred_increments).
+        The addition is remembered for the request, for refund_reservations.
         """
         counters = request_counters()
         if counters is not None:
             counters.read.pop(key, None)
-            if counters.deferring:
-                counters.increments.append((key, expiry, amount))
-                return 0
-        return fail_open(0, functools.partial(_increment, key, expiry, amount))
+        counted = fail_open(None, functools.partial(_increment, key, expiry, amount))
+        if counted is None:
+            return 0
+        count, window_end = counted
+        if counters is not None:
+            counters.reserve(key, window_end, amount)
+        return count
 
     def get(self, key: str) -> int:
         """Return the key's count in its live window (0 if none)."""
@@ -123,6 +139,10 @@ class DatabaseStorage(Storage):
 
     def get_expiry(self, key: str) -> float:
         """Return when the key's live window ends (now if none), in epoch seconds."""
+        counters = request_counters()
+        if counters is not None and key in counters.reserved:
+            # This request's own increment answered it: no round trip (e.g. for a 429).
+            return counters.reserved[key].window_end
         counter = fail_open(None, functools.partial(_live_counter, key))
         return float(counter["window_end"]) if counter else time.time()
 
@@ -183,54 +203,67 @@ def _counters() -> Collection:
     return collection
 
 
-def _increment(key: str, expiry: int, amount: int) -> int:
-    """Add amount to the key's live counter, or start a window; return the new count."""
+def _increment(key: str, expiry: int, amount: int) -> tuple[int, float]:
+    """Add amount to the key's live counter, or start a window; return the count and window end.
+
+    One atomic find-and-modify answers the count this increment made, so two concurrent
+    increments never see the same count. With no live window, _start_window starts one; losing
+    that race to another process (a duplicate key) just tries the increment again.
+    """
     counters = _counters()
     for _ in range(INCREMENT_ATTEMPTS):
         now = time.time()
         counter = counters.find_one_and_update(
             {"_id": key, "window_end": {"$gt": now}},
             {"$inc": {"count": amount}},
-            projection={"count": True},
+            projection={"count": True, "window_end": True},
             return_document=ReturnDocument.AFTER,
         )
         if counter is not None:
-            return int(counter["count"])
+            return int(counter["count"]), float(counter["window_end"])
         if _start_window(counters, key, now, now + expiry, amount):
-            return amount
+            return amount, now + expiry
     raise CounterContentionError(key)
 
 
+def _window(window_end: float) -> dict[str, Any]:
+    """Return a counter's window fields: its end, and the date the TTL index expires it at."""
+    return {"window_end": window_end, "expire_at": datetime.fromtimestamp(window_end, UTC)}
+
+
 def _live_counter(key: str) -> dict[str, Any] | None:
-    """Return the key's counter if its window is still open (as read ahead, if it was)."""
+    """Return the key's counter if its window is still open (read once per request)."""
     counters = request_counters()
     if counters is not None and key in counters.read:
         counter = counters.read[key]
-        # A window that ended since the read ahead counts as none, as a new read would say.
+        # A window that ended since the read counts as none, as a new read would say.
         return counter if counter is not None and counter["window_end"] > time.time() else None
-    return _counters().find_one(
+    counter = _counters().find_one(
         {"_id": key, "window_end": {"$gt": time.time()}},
         projection={"count": True, "window_end": True},
     )
+    if counters is not None:
+        counters.read[key] = counter
+    return counter
 
 
 def is_live(key: str) -> bool:
-    """Tell whether the key has a live record (as read ahead, if it was)."""
+    """Tell whether the key has a live record (read once per request)."""
     return _live_counter(key) is not None
 
 
 def remember_key(key: str, seconds: int) -> None:
     """Keep a record under key live for the next seconds (e.g. an address known to an account).
 
-    Read ahead, an already fresh record costs no round trip.
+    Already read in this request (e.g. by the ceiling's exemption), a fresh record costs no
+    round trip.
     """
     now = time.time()
     record = _live_counter(key)
     if record is not None and record["window_end"] > now + seconds / 2:
         # Still live for over half its life: not worth a write on every success.
         return
-    window_end = now + seconds
-    window = {"window_end": window_end, "expire_at": datetime.fromtimestamp(window_end, UTC)}
+    window = _window(now + seconds)
     counters = request_counters()
     if counters is not None:
         counters.read.pop(key, None)
@@ -241,56 +274,6 @@ def remember_key(key: str, seconds: int) -> None:
         _counters().update_one({"_id": key}, {"$set": {"count": 1, **window}})
 
 
-def read_ahead(keys: list[str]) -> None:
-    """Read the live counters of keys in one query, for this request's tests to use."""
-    found = {
-        counter["_id"]: counter
-        for counter in _counters().find(
-            {"_id": {"$in": keys}, "window_end": {"$gt": time.time()}},
-            projection={"count": True, "window_end": True},
-        )
-    }
-    counters = request_counters()
-    if counters is not None:
-        counters.read.update({key: found.get(key) for key in keys})
-
-
-def increment_many(increments: list[tuple[str, int, int]]) -> None:
-    """Add to several counters in one ordered bulk write, restarting windows that have ended.
-
-    Per counter: an ended window restarts at zero, then an upsert adds the amount (creating the
-    counter with a new window if there is none). Other processes may interleave anywhere: every
-    increment lands in exactly one window.
-    """
-    now = time.time()
-    operations: list[BatchUpdate] = []
-    for key, expiry, amount in increments:
-        window = {
-            "window_end": now + expiry,
-            "expire_at": datetime.fromtimestamp(now + expiry, UTC),
-        }
-        operations += [
-            BatchUpdate(
-                {"_id": key, "window_end": {"$lte": now}}, {"$set": {"count": 0, **window}}
-            ),
-            BatchUpdate(
-                {"_id": key}, {"$inc": {"count": amount}, "$setOnInsert": window}, upsert=True
-            ),
-        ]
-    collection = _counters()
-    for _ in range(INCREMENT_ATTEMPTS):
-        try:
-            update_many_in_one_trip(collection, operations, ordered=True)
-            return
-        except BulkWriteError as error:
-            failure = error.details["writeErrors"][0]
-            if failure["code"] != DUPLICATE_KEY_ERROR:
-                raise
-            # Another process created that counter first; the operations before it are done.
-            operations = operations[failure["index"] :]
-    raise CounterContentionError(increments[0][0])
-
-
 def _start_window(
     counters: Collection, key: str, now: float, window_end: float, amount: int
 ) -> bool:
@@ -298,13 +281,7 @@ def _start_window(
     try:
         result = counters.update_one(
             {"_id": key, "window_end": {"$lte": now}},
-            {
-                "$set": {
-                    "count": amount,
-                    "window_end": window_end,
-                    "expire_at": datetime.fromtimestamp(window_end, UTC),
-                }
-            },
+            {"$set": {"count": amount, **_window(window_end)}},
             upsert=True,
         )
     except DuplicateKeyError:
@@ -313,10 +290,25 @@ def _start_window(
     return result.upserted_id is not None or result.matched_count == 1
 
 
-def write_deferred_increments(_error: BaseException | None = None) -> None:
-    """Write the increments this request queued, in one bulk write (a teardown function)."""
+def refund_reservations(keys: Iterable[str]) -> None:
+    """Take back what this request added to these counters, each in its own window, in one write.
+
+    An increment whose window has ended since is gone already. A counter back at zero stays until
+    its window ends (it counts nothing): deleting it would cost a round trip now and another to
+    create it again at the next attempt.
+    """
     counters = request_counters(create=False)
-    if counters is None or not counters.increments:
+    if counters is None:
         return
-    increments, counters.increments = counters.increments, []
-    fail_open(None, functools.partial(increment_many, increments))
+    refunds = {key: counters.reserved.pop(key) for key in keys if key in counters.reserved}
+    update_many_in_one_trip(
+        _counters(),
+        [
+            BatchUpdate(
+                {"_id": key, "window_end": reservation.window_end},
+                {"$inc": {"count": -reservation.amount}},
+            )
+            for key, reservation in refunds.items()
+        ],
+        ordered=False,
+    )

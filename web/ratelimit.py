@@ -4,6 +4,11 @@ Flask-Limiter applies the limits (fixed window) and raises the 429; the counters
 app's database (see ratelimit_storage), so every process and instance sharing it shares them.
 If that database fails, the limiter fails open with a logged warning and leaves it alone for a
 few seconds; a route that needs it answers 503 anyway.
+
+Every attempt is counted (reserved) atomically before its password or code is checked, never
+after: a limit tested first and counted after the answer lets every concurrent guess pass the
+test before any of them counts. A limit that counts only failures then gives the reservation
+back when the answer is not one (settle_reservations): a right password costs nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse_many
+from limits.storage import Storage
 from werkzeug.exceptions import HTTPException
 
 from config import ConfigError
@@ -31,15 +37,13 @@ from store.ratelimit_storage import (
     fail_open,
     init_storage,
     is_live,
-    read_ahead,
+    refund_reservations,
     remember_key,
-    request_counters,
-    write_deferred_increments,
 )
 from validate import normalise_email
 from web.client_address import client_address, parse_address
 from web.request_body import is_unicode_text
-from web.responses import error_response
+from web.responses import ApiError, error_response
 
 View = Callable[..., Any]
 
@@ -54,6 +58,8 @@ FALLBACK_LIMITS = {
 }
 # Set while a login checks the second steps: the password was right (see checking_second_factor).
 SECOND_FACTOR_KEY = "rate_limit_second_factor"
+# Counter keys this request reserved under a failure-only limit -> when the response counts.
+CONDITIONAL_KEYS = "rate_limit_conditional_keys"
 OTP_REQUIRED_ERROR = "otp_required"
 # Where a known address is remembered: its own counter-collection key, live for REFRESH_TOKEN_TTL.
 KNOWN_ADDRESS_PREFIX = "known-address"
@@ -184,7 +190,8 @@ class LimitRule:
     setting: str
     key: Callable[[], str | None]
     scope: str
-    # None: every request counts; else only responses for which this says True.
+    # None: every request counts; else each request is reserved before the view and refunded
+    # after it unless this says True of its response (a failure).
     counts: Callable[[Response], bool] | None = None
     # Shared: one counter across every route with this rule, not one per route.
     shared: bool = False
@@ -205,6 +212,10 @@ LOGIN_RULES = (
         exempt=_ceiling_exempt,
     ),
     LimitRule("RATELIMIT_LOGIN_PER_ADDRESS", _address_key, "address", _login_failed),
+)
+# Reserved by reserve_code_attempt when a login's code is about to be checked, not before the
+# view: a login whose password turns out wrong never holds a code attempt.
+SECOND_FACTOR_RULES = (
     LimitRule("RATELIMIT_OTP_PER_ACCOUNT", _login_account_key, "otp", _otp_failed),
 )
 REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", _address_key, "address"),)
@@ -222,7 +233,14 @@ EMAIL_RULES = (
     LimitRule("RATELIMIT_EMAIL_PER_ADDRESS", _address_key, "address"),
     LimitRule("RATELIMIT_EMAIL_PER_ACCOUNT", _login_account_key, "account"),
 )
-ALL_RULES = SIGNUP_RULES + LOGIN_RULES + REFRESH_RULES + PASSWORD_CHECK_RULES + EMAIL_RULES
+ALL_RULES = (
+    SIGNUP_RULES
+    + LOGIN_RULES
+    + SECOND_FACTOR_RULES
+    + REFRESH_RULES
+    + PASSWORD_CHECK_RULES
+    + EMAIL_RULES
+)
 
 
 # The extension ---------------------------------------------------------------------------------
@@ -272,7 +290,7 @@ def init_rate_limits(app: Flask) -> None:
         return
     state.limits = read_limits(app.config)
     state.rate_items = {setting: parse_many(rate) for setting, rate in state.limits.items() if rate}
-    app.teardown_request(write_deferred_increments)
+    app.after_request(settle_reservations)
     state.limiter = Limiter(
         _address_key,
         strategy="fixed-window",
@@ -287,9 +305,13 @@ def init_rate_limits(app: Flask) -> None:
 
 def handle_rate_limit_exceeded(error: RateLimitExceeded) -> Response:
     """Answer 429 in the envelope, with Retry-After in whole seconds."""
-    seconds = _seconds_until_reset(error)
+    return error_response(*_too_many_requests(_seconds_until_reset(error)))
+
+
+def _too_many_requests(seconds: int) -> tuple[int, str, str, dict[str, str]]:
+    """Return the 429's status, message, error and headers for a wait of seconds."""
     unit = "second" if seconds == 1 else "seconds"
-    return error_response(
+    return (
         429,
         f"Too many requests, try again in {seconds} {unit}",
         "Too Many Requests",
@@ -303,9 +325,13 @@ def _seconds_until_reset(error: RateLimitExceeded) -> int:
     state = _state()
     if state is None or state.limiter is None or state.limiter.current_limit is None:
         return window
-    breached = state.limiter.current_limit
+    return _seconds_left(state.limiter.storage, window, state.limiter.current_limit.key)
+
+
+def _seconds_left(storage: Storage, window: int, key: str) -> int:
+    """Return the whole seconds until the key's window ends, at most the window's length."""
     # A window that has just ended (or a storage that just failed, so fails open): 1 second.
-    reset_at = state.limiter.storage.get_expiry(breached.key)
+    reset_at = storage.get_expiry(key)
     return min(window, max(1, math.ceil(reset_at - time.time())))
 
 
@@ -336,7 +362,8 @@ def _apply_rules(state: RateLimitState, view: View, rules: tuple[LimitRule, ...]
             key_func=functools.partial(_key_or_nothing, rule.key),
             # No key (e.g. a login body without a string email): nothing to count for this rule.
             exempt_when=functools.partial(_exempt, rule),
-            deduct_when=None if rule.counts is None else _deduct_after_response(rule.counts),
+            # No deduct_when: Flask-Limiter then hits (reserves) before the view, atomically;
+            # settle_reservations refunds the requests a failure-only rule does not count.
             scope=rule.scope,
         )(guarded)
     return guarded
@@ -352,41 +379,63 @@ def _exempt(rule: LimitRule) -> bool:
     return rule.key() is None or (rule.exempt is not None and rule.exempt())
 
 
-def _deduct_after_response(counts: Callable[[Response], bool]) -> Callable[[Response], bool]:
-    """Wrap a rule's deduct_when so that the increments it allows wait for the request's end."""
+def _counter_keys(state: RateLimitState, rule: LimitRule, identity: str) -> list[str]:
+    """Return the rule's counter keys for identity, built as Flask-Limiter builds them.
 
-    def deduct_when(response: Response) -> bool:
-        if not counts(response):
-            return False
-        # Flask-Limiter increments right after this answer; queue those increments (one write).
-        counters = request_counters()
-        if counters is not None:
-            counters.deferring = True
-        return True
-
-    return deduct_when
-
-
-def _read_counters_ahead(state: RateLimitState, rules: tuple[LimitRule, ...]) -> None:
-    """Read in one query every counter the rules' limits will test for this request.
-
-    Only rules that count some responses are tested before the view (the others increment at
-    once). The keys are the ones Flask-Limiter builds (a non-shared limit is scoped by
-    endpoint, a shared one by its scope alone), plus a login's known-address record; a key it
-    builds otherwise is simply read on its own: this only saves round trips.
+    A non-shared limit is scoped by endpoint, a shared one by its scope alone.
     """
-    keys = []
+    scope = rule.scope if rule.shared else f"{request.endpoint}:{rule.scope}"
+    return [item.key_for(identity, scope) for item in state.rate_items[rule.setting]]
+
+
+def _expect_reservations(state: RateLimitState, rules: tuple[LimitRule, ...]) -> None:
+    """Note which counters the failure-only rules may reserve, and when a response counts."""
+    conditional = g.setdefault(CONDITIONAL_KEYS, {})
     for rule in rules:
-        tested = rule.counts is not None and rule.setting in state.rate_items
-        identity = rule.key() if tested else None
-        if identity is None:
+        if rule.counts is None or rule.setting not in state.rate_items:
             continue
-        if rule.exempt is _ceiling_exempt:
-            keys.append(_known_address_key(identity))
-        scope = rule.scope if rule.shared else f"{request.endpoint}:{rule.scope}"
-        keys += [item.key_for(identity, scope) for item in state.rate_items[rule.setting]]
-    if keys:
-        fail_open(None, functools.partial(read_ahead, keys))
+        identity = rule.key()
+        if identity is not None:
+            conditional.update(dict.fromkeys(_counter_keys(state, rule, identity), rule.counts))
+
+
+def settle_reservations(response: Response) -> Response:
+    """Refund the reservations of failure-only limits this response does not count (after_request).
+
+    Only what this request reserved is refunded (see ratelimit_storage.refund_reservations): a
+    request refused with 429, a right password, a 400 for a missing field cost nothing.
+    """
+    conditional = g.pop(CONDITIONAL_KEYS, None)
+    if conditional:
+        refunds = [key for key, counts in conditional.items() if not counts(response)]
+        if refunds:
+            fail_open(None, functools.partial(refund_reservations, refunds))
+    return response
+
+
+def reserve_code_attempt() -> None:
+    """Reserve one try at a login's two-factor code before it is checked; 429 when none is left.
+
+    Call it with the password known to be right, just before checking the code. The try is
+    refunded unless the code turns out wrong (see settle_reservations).
+    """
+    state = _state()
+    if state is None or state.limiter is None:
+        return
+    _expect_reservations(state, SECOND_FACTOR_RULES)
+    for rule in SECOND_FACTOR_RULES:
+        identity = rule.key()
+        if identity is None or rule.setting not in state.rate_items:
+            continue
+        scope = f"{request.endpoint}:{rule.scope}"
+        # Shortest window first, as Flask-Limiter tests them: a try refused there spends no other.
+        for item in sorted(state.rate_items[rule.setting], key=lambda item: item.get_expiry()):
+            if not state.limiter.limiter.hit(item, identity, scope):
+                window = item.get_expiry()
+                seconds = _seconds_left(
+                    state.limiter.storage, window, item.key_for(identity, scope)
+                )
+                raise ApiError(*_too_many_requests(seconds))
 
 
 def _limited_by(rules: tuple[LimitRule, ...]) -> Callable[[View], View]:
@@ -397,7 +446,7 @@ def _limited_by(rules: tuple[LimitRule, ...]) -> Callable[[View], View]:
         def limited(*args: Any, **kwargs: Any) -> Any:
             state = _state()
             if state is not None and state.limiter is not None:
-                _read_counters_ahead(state, rules)
+                _expect_reservations(state, rules)
             return _guarded(view, rules)(*args, **kwargs)
 
         return limited
@@ -411,9 +460,10 @@ def limit_signup(view: View) -> View:
 
 
 def limit_login(view: View) -> View:
-    """Limit failed logins per account and address, per account, per address, and wrong codes.
+    """Limit failed logins per account and address, per account, and per address.
 
-    A success costs nothing and makes the client's address known to the account, which
+    Wrong two-factor codes are limited where the code is checked (reserve_code_attempt). A
+    success costs nothing and makes the client's address known to the account, which
     exempts it from the account ceiling for REFRESH_TOKEN_TTL seconds.
     """
     limited = _limited_by(LOGIN_RULES)(view)
