@@ -8,8 +8,9 @@ time does not tell which emails have accounts.
 
 Two reference requests are timed in the same rounds, to tell where a login's time beyond the
 verification goes: GET /health (HTTP, gunicorn and Flask, no database) and GET /ready (the same
-plus one database round trip, a ping). A successful login makes three round trips: its rate-limit
-counters, the user, and the new session (one bulk write).
+plus one database round trip, a ping). A successful login reads its known-address record, reserves
+each rate-limit counter with one atomic find-and-modify, reads the user, writes the new session (one
+bulk write) and gives the reservations back (one bulk write).
 
 Run it alone with `python bench/login_timing.py [--rounds N]` (or `python -m bench.login_timing`).
 """
