@@ -1,4 +1,4 @@
-"""The OpenAPI document matches the app's routes, and /openapi.json and /docs serve it offline."""
+"""The generated OpenAPI document matches the routes; /openapi.json and /docs serve it offline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import flask_swagger_ui
 import pytest
-import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
@@ -18,8 +17,9 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from api_docs import document as api_document
 from routes import docs
-from routes.docs import OPENAPI_PATH
+from tests.api_document import generated_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 # What the app answers without a token; everything else needs `Authorization: Bearer`.
@@ -47,8 +47,8 @@ mongomock_only = pytest.mark.parametrize("backend", ["mongomock"], indirect=True
 
 
 def load_document() -> dict[str, Any]:
-    """Return openapi.yaml as data."""
-    return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    """Return the document the app generates (one app, built once per test run)."""
+    return generated_document()
 
 
 def documented_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -216,7 +216,7 @@ def escape_pointer(segment: str) -> str:
 
 
 @mongomock_only
-def test_openapi_json_serves_the_yaml_document_as_json(client):
+def test_openapi_json_serves_the_generated_document(client):
     response = client.get("/openapi.json")
 
     assert response.status_code == 200
@@ -225,12 +225,13 @@ def test_openapi_json_serves_the_yaml_document_as_json(client):
 
 
 @mongomock_only
-def test_openapi_json_reads_the_yaml_once_not_per_request(client, monkeypatch):
-    docs.openapi_json.cache_clear()
+def test_openapi_json_is_built_once_not_per_request(client, monkeypatch):
     loads = []
-    original_load = yaml.load
+    original_build = api_document.build_document
     monkeypatch.setattr(
-        yaml, "load", lambda *args, **kw: loads.append(1) or original_load(*args, **kw)
+        docs,
+        "build_document",
+        lambda *args, **kw: loads.append(1) or original_build(*args, **kw),
     )
 
     first = client.get("/openapi.json")
