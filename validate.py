@@ -1,8 +1,5 @@
-"""The request schemas and their rules: every body, form and query the API takes, declared once.
-
-Each field pairs its JSON Schema (for /openapi.json) with the validator that checks it and holds its
-message; a schema's errors() returns a dict of field errors, empty when valid.
-"""
+"""The request schemas and their rules: every body, form and query the API takes, declared once;
+each field's validator holds its message; errors() answers {field: message}, empty when valid."""
 
 from __future__ import annotations
 
@@ -270,7 +267,8 @@ NEW_PASSWORD = string_schema(
 )
 EMAIL = string_schema(format="email", maxLength=EMAIL_MAX_LENGTH)
 SECRET = string_schema(format="password", minLength=1)
-EMAILED_TOKEN = Field("token", string_schema(minLength=1), required=True)
+TOKEN = string_schema(minLength=1)
+EMAILED_TOKEN = Field("token", TOKEN, required=True)
 PASSWORD_CHECKED_LATER = Field("password", SECRET, required=True)
 CURRENT_PASSWORD = Field(
     "password",
@@ -307,18 +305,10 @@ LOGIN = Schema(
         Field("otp", string_schema()),
     ),
 )
-REFRESH = Schema(
-    "RefreshRequest",
-    "json",
-    (
-        Field(
-            "refresh_token",
-            string_schema(minLength=1),
-            _required_string("", True, "refresh_token must be a string"),
-            required=True,
-        ),
-    ),
+REFRESH_TOKEN = Field(
+    "refresh_token", TOKEN, _required_string("", True, "refresh_token must be a string"), True
 )
+REFRESH = Schema("RefreshRequest", "json", (REFRESH_TOKEN,))
 PROFILE = Schema("ProfileUpdate", "json", (NAME,))
 PASSWORD_CHANGE = Schema(
     "PasswordChange",

@@ -10,9 +10,9 @@ from flask import Flask
 
 from api_docs import account_security, books, service, sessions, users
 from api_docs.fields import field_prose
-from api_docs.info import HEADERS, INFO, PARAMETERS, SECURITY_SCHEMES
+from api_docs.info import EXAMPLES, HEADERS, INFO, PARAMETERS, SECURITY_SCHEMES
 from api_docs.responses import RESPONSES
-from api_docs.schemas import EXAMPLES, SCHEMAS
+from api_docs.schemas import SCHEMAS
 from auth_middleware import REQUIRES_TOKEN
 from request_schema.fields import Schema
 from web.request_body import SCHEMA_ATTRIBUTE

@@ -1,4 +1,4 @@
-"""The document's introduction, and the parameters, headers and security scheme routes share."""
+"""The introduction, and the parameters, headers, examples and security scheme routes share."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ INFO: dict[str, Any] = {
         "thumbnails.",
         "description": "The API of the tutorial *How To Authenticate Flask API Using JWT*, "
         "built to production quality.\n"
-        "This document is the single source of truth for the interactive "
-        "documentation at `/docs`, and\n"
-        "the test suite checks it against the routes the application really "
-        "has and fuzzes the running\n"
-        "server with it.\n"
+        "The application generates this document from its routes and the request "
+        "schemas it validates\n"
+        "with (so limits and enums here are the ones enforced); it feeds the "
+        "interactive documentation\n"
+        "at `/docs`, and the test suite fuzzes the running server with it.\n"
         "\n"
         "## Authentication\n"
         "\n"
@@ -213,4 +213,30 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "/users/token/refresh`, sent as\n"
         "`Authorization: Bearer <token>`.\n",
     }
+}
+
+EXAMPLES: dict[str, Any] = {
+    "User": {
+        "summary": "An account",
+        "value": {
+            "_id": "665f1c2e8b3a4d5e6f708192",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "active": True,
+        },
+    },
+    "Book": {
+        "summary": "A book",
+        "value": {
+            "_id": "665f1c2e8b3a4d5e6f708194",
+            "title": "Sketch of the Analytical Engine",
+            "description": "Notes by the translator",
+            "category": "science",
+            "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+            "user_id": "665f1c2e8b3a4d5e6f708192",
+            "isbn": "9780441172719",
+            "created_at": "2026-06-01T12:00:00.000Z",
+            "updated_at": "2026-06-01T12:00:00.000Z",
+        },
+    },
 }

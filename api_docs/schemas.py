@@ -374,29 +374,3 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
-
-EXAMPLES: dict[str, Any] = {
-    "User": {
-        "summary": "An account",
-        "value": {
-            "_id": "665f1c2e8b3a4d5e6f708192",
-            "name": "Ada Lovelace",
-            "email": "ada@example.com",
-            "active": True,
-        },
-    },
-    "Book": {
-        "summary": "A book",
-        "value": {
-            "_id": "665f1c2e8b3a4d5e6f708194",
-            "title": "Sketch of the Analytical Engine",
-            "description": "Notes by the translator",
-            "category": "science",
-            "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-            "user_id": "665f1c2e8b3a4d5e6f708192",
-            "isbn": "9780441172719",
-            "created_at": "2026-06-01T12:00:00.000Z",
-            "updated_at": "2026-06-01T12:00:00.000Z",
-        },
-    },
-}

@@ -20,6 +20,15 @@ from referencing.jsonschema import DRAFT202012
 from api_docs import document as api_document
 from routes import docs
 from tests.api_document import generated_document
+from validate import (
+    CATEGORIES,
+    PER_PAGE_DEFAULT,
+    PER_PAGE_MAX,
+    SEARCH_MAX_LENGTH,
+    SORT_ORDERS,
+    TITLE_MAX_LENGTH,
+)
+from web.request_body import SCHEMA_ATTRIBUTE
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 # What the app answers without a token; everything else needs `Authorization: Bearer`.
@@ -354,3 +363,62 @@ def test_anything_else_under_docs_is_a_json_404(client, name):
 
     assert response.status_code == 404
     assert response.json == {"message": "Endpoint Not Found", "data": None, "error": "Not Found"}
+
+
+# Request shapes come from validate.py ------------------------------------------------------------
+
+
+@mongomock_only
+def test_every_declared_request_schema_is_the_documented_request(app):
+    document = load_document()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        schema = getattr(app.view_functions[rule.endpoint], SCHEMA_ATTRIBUTE, None)
+        if schema is None:
+            continue
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = document["paths"][path][method.lower()]
+            names = [field.name for field in schema.fields]
+            if schema.location == "query":
+                documented = [p["name"] for p in operation["parameters"] if p["in"] == "query"]
+                assert documented == names, (method, path)
+            else:
+                media = operation["requestBody"]["content"]
+                reference = next(iter(media.values()))["schema"]["$ref"]
+                component = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+                assert list(component["properties"]) == names, (method, path)
+            checked += 1
+
+    assert checked == 16
+
+
+def test_the_book_form_is_multipart_with_a_binary_cover_and_validates_limits():
+    document = load_document()
+    create = document["paths"]["/books/"]["post"]["requestBody"]["content"]
+    form = document["components"]["schemas"]["BookCreateForm"]
+
+    assert list(create) == ["multipart/form-data"]
+    assert create["multipart/form-data"]["schema"] == {
+        "$ref": "#/components/schemas/BookCreateForm"
+    }
+    assert form["required"] == ["title", "category", "cover_image"]
+    assert form["properties"]["cover_image"]["format"] == "binary"
+    assert form["properties"]["title"]["maxLength"] == TITLE_MAX_LENGTH
+    assert form["properties"]["category"]["enum"] == [*CATEGORIES, "peotry"]
+    assert "required" not in document["components"]["schemas"]["BookUpdateForm"]
+    assert "cover_image" not in document["components"]["schemas"]["BookUpdateFields"]["properties"]
+
+
+def test_the_shelf_query_parameters_carry_validates_limits_and_orders():
+    parameters = {
+        parameter["name"]: parameter
+        for parameter in load_document()["paths"]["/books/"]["get"]["parameters"]
+    }
+
+    assert parameters["per_page"]["schema"]["maximum"] == PER_PAGE_MAX
+    assert parameters["per_page"]["schema"]["default"] == PER_PAGE_DEFAULT
+    assert parameters["sort"]["schema"]["enum"] == list(SORT_ORDERS)
+    assert parameters["q"]["schema"]["maxLength"] == SEARCH_MAX_LENGTH
+    assert parameters["q"]["description"].startswith("Only books having")
+    assert all(parameter["in"] == "query" for parameter in parameters.values())
