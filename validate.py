@@ -341,6 +341,7 @@ PASSWORD_RESET = Schema(
     (EMAILED_TOKEN, Field("new_password", NEW_PASSWORD, _new_password_error, required=True)),
 )
 EMAIL_VERIFICATION = Schema("EmailVerification", "json", (EMAILED_TOKEN,))
+EMAIL_LINK_QUERY = Schema("EmailLinkQuery", "query", (Field("token", string_schema()),))
 BOOK_CREATE = Schema("BookCreateForm", "form", BOOK_FIELDS, "A new book, as a multipart form.")
 BOOK_UPDATE = Schema(
     "BookUpdateForm",

@@ -40,6 +40,9 @@ FIELDS: dict[str, dict[str, Any]] = {
     "otp": SECOND_FACTOR,
     "TwoFactorEnable.otp": {"description": "The app's current 6-digit code."},
     "token": {"description": "The token from the emailed link."},
+    "EmailLinkQuery.token": {
+        "description": "The token from the emailed link (not checked, not spent)."
+    },
     "title": {
         "description": "Not blank, at most 200 characters; unique on the caller's shelf (ignoring "
         "case and spaces).",

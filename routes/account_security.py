@@ -24,6 +24,7 @@ from auth_middleware import token_required
 from models import User
 from store.email_tokens import EmailTokens
 from validate import (
+    EMAIL_LINK_QUERY,
     EMAIL_VERIFICATION,
     PASSWORD_CONFIRMATION,
     PASSWORD_FORGOT,
@@ -152,6 +153,7 @@ def reset_password() -> Response:
 
 
 @account_security.route("/users/verify", methods=["GET"])
+@accepts(EMAIL_LINK_QUERY)
 def explain_verification() -> Response:
     """Say how to confirm, and spend nothing: mail scanners and previews follow links too."""
     return success_response(
