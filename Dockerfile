@@ -14,9 +14,11 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin api \
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
-COPY *.py openapi.yaml ./
+COPY *.py ./
+COPY api_docs ./api_docs
 COPY auth ./auth
 COPY crypto ./crypto
+COPY request_schema ./request_schema
 COPY routes ./routes
 COPY store ./store
 COPY web ./web

@@ -27,6 +27,7 @@ TOKEN_CACHE_KEY = "verified_access_tokens"
 
 MISSING_TOKEN = "Authentication Token is missing!"
 INVALID_TOKEN = "Invalid Authentication token!"
+REQUIRES_TOKEN = "requires_token"
 
 
 # Checking ----------------------------------------------------------------------------------------
@@ -187,4 +188,6 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.session_id = claims["sid"]
         return view(current_user, *args, **kwargs)
 
+    # Read by /openapi.json: the operations that declare bearer security are exactly these.
+    setattr(decorated, REQUIRES_TOKEN, True)
     return decorated

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import User
+from validate import PASSWORD_CONFIRMATION
 from web.responses import ApiError
 
 
@@ -13,10 +14,8 @@ def confirm_password(user_id: str, data: dict[str, Any]) -> None:
 
     A stolen access token alone must not reach the steps that can lock the owner out.
     """
-    password = data.get("password")
-    if not isinstance(password, str) or not password:
-        raise ApiError(
-            400, "Invalid data", {"password": "password is required: send your current password"}
-        )
-    if not User().check_password(user_id, password):
+    errors = PASSWORD_CONFIRMATION.errors(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+    if not User().check_password(user_id, data["password"]):
         raise ApiError(400, "Invalid data", {"password": "password is incorrect"})

@@ -24,10 +24,19 @@ from auth_middleware import token_required
 from models import User
 from store.email_tokens import EmailTokens
 from store.two_factor_records import TwoFactorRecords
-from validate import normalise_email, validate_email, validate_password
+from validate import (
+    EMAIL_LINK_QUERY,
+    EMAIL_VERIFICATION,
+    PASSWORD_CONFIRMATION,
+    PASSWORD_FORGOT,
+    PASSWORD_RESET,
+    TWO_FACTOR_DISABLE,
+    TWO_FACTOR_ENABLE,
+    normalise_email,
+)
 from web import mailer
 from web.ratelimit import limit_email, limit_password_check
-from web.request_body import json_body
+from web.request_body import accepts, json_body, valid_json
 from web.responses import ApiError, success_response
 
 account_security = Blueprint("account_security", __name__)
@@ -54,6 +63,7 @@ def two_factor_state(user_id: str, enabled: bool) -> tuple[TwoFactorRecords, dic
 
 
 @account_security.route("/users/2fa/setup", methods=["POST"])
+@accepts(PASSWORD_CONFIRMATION)
 @token_required
 @limit_password_check
 def setup_two_factor(current_user: dict[str, Any]) -> Response:
@@ -69,6 +79,7 @@ def setup_two_factor(current_user: dict[str, Any]) -> Response:
 
 
 @account_security.route("/users/2fa/enable", methods=["POST"])
+@accepts(TWO_FACTOR_ENABLE)
 @token_required
 @limit_password_check
 def enable_two_factor(current_user: dict[str, Any]) -> Response:
@@ -94,6 +105,7 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
 
 
 @account_security.route("/users/2fa/disable", methods=["POST"])
+@accepts(TWO_FACTOR_DISABLE)
 @token_required
 @limit_password_check
 def disable_two_factor(current_user: dict[str, Any]) -> Response:
@@ -113,13 +125,11 @@ def disable_two_factor(current_user: dict[str, Any]) -> Response:
 
 
 @account_security.route("/users/password/forgot", methods=["POST"])
+@accepts(PASSWORD_FORGOT)
 @limit_email
 def forgot_password() -> Response:
     """Email a reset link if the account exists; the answer is the same either way."""
-    data = json_body("Please provide your email address")
-    message = validate_email(data.get("email"))
-    if message:
-        raise invalid("email", message)
+    data = valid_json("Please provide your email address")
     mailer.run_in_background(send_reset_link, normalise_email(data["email"]), public_base_url())
     return success_response(
         "If an account exists for this email, a password reset link is on its way", None, 202
@@ -127,13 +137,11 @@ def forgot_password() -> Response:
 
 
 @account_security.route("/users/password/reset", methods=["POST"])
+@accepts(PASSWORD_RESET)
 @limit_email
 def reset_password() -> Response:
     """Set a new password with an emailed token; every session of the account ends."""
-    data = json_body("Please provide the reset token and a new password")
-    message = validate_password(data.get("new_password"))
-    if message:
-        raise invalid("new_password", message.replace("password", "new_password", 1))
+    data = valid_json("Please provide the reset token and a new password")
     user_id = EmailTokens().consume(data.get("token"), RESET)
     if user_id is None or User().get_by_id(user_id) is None:
         raise invalid("token", BAD_TOKEN)
@@ -149,6 +157,7 @@ def reset_password() -> Response:
 
 
 @account_security.route("/users/verify", methods=["GET"])
+@accepts(EMAIL_LINK_QUERY)
 def explain_verification() -> Response:
     """Say how to confirm, and spend nothing: mail scanners and previews follow links too."""
     return success_response(
@@ -159,6 +168,7 @@ def explain_verification() -> Response:
 
 
 @account_security.route("/users/verify", methods=["POST"])
+@accepts(EMAIL_VERIFICATION)
 def verify_email() -> Response:
     """Confirm the email address with the token from the welcome email (POST {"token"})."""
     token = json_body("Please provide the token from the email").get("token")

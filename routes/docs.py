@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import flask_swagger_ui
-import yaml
-from flask import Blueprint, Response, request, send_from_directory, url_for
+from flask import Blueprint, Flask, Response, current_app, request, send_from_directory, url_for
 from markupsafe import escape
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
+from api_docs.document import build_document
+
 docs = Blueprint("docs", __name__)
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+DOCUMENT_EXTENSION = "openapi_json"
 # Swagger UI's own dist files, as the flask-swagger-ui package ships them (no CDN, no npm).
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 SWAGGER_UI_FILES = frozenset(
@@ -74,18 +74,20 @@ INITIALIZER_SCRIPT = """"use strict";
 """
 
 
-@lru_cache(maxsize=1)
-def openapi_json() -> bytes:
-    """Return openapi.yaml as JSON bytes, read and converted once per process."""
-    with OPENAPI_PATH.open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
-    return json.dumps(document, ensure_ascii=False).encode()
+def openapi_json(app: Flask) -> bytes:
+    """Return the app's OpenAPI document as JSON bytes, built on first use and kept."""
+    # Built from the routes, so once per app (not at import); never again per request.
+    if DOCUMENT_EXTENSION not in app.extensions:
+        document = build_document(app)
+        app.extensions[DOCUMENT_EXTENSION] = json.dumps(document, ensure_ascii=False).encode()
+    cached: bytes = app.extensions[DOCUMENT_EXTENSION]
+    return cached
 
 
 @docs.route("/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
     """Serve the OpenAPI document."""
-    return Response(openapi_json(), mimetype="application/json")
+    return Response(openapi_json(current_app), mimetype="application/json")
 
 
 @docs.route("/docs", methods=["GET"])

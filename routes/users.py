@@ -14,12 +14,16 @@ from auth_middleware import token_required
 from models import DuplicateError, User
 from store.timestamps import as_utc, now
 from validate import (
+    LOGIN,
+    PASSWORD_CHANGE,
+    PASSWORD_CONFIRMATION,
+    PROFILE,
+    REFRESH,
+    SESSIONS_QUERY,
+    SIGN_UP,
     normalise_email,
     normalise_name,
-    validate_login,
     validate_password_change,
-    validate_profile,
-    validate_user,
 )
 from web import mailer
 from web.ratelimit import (
@@ -30,20 +34,18 @@ from web.ratelimit import (
     limit_signup,
     reserve_code_attempt,
 )
-from web.request_body import json_body
+from web.request_body import accepts, check, json_body, valid_json
 from web.responses import ApiError, success_response
 
 users = Blueprint("users", __name__)
 
 
 @users.route("/users/", methods=["POST"])
+@accepts(SIGN_UP)
 @limit_signup
 def add_user() -> Response:
     """Sign up: create an active user."""
-    data = json_body()
-    errors = validate_user(data)
-    if errors:
-        raise ApiError(400, "Invalid data", errors)
+    data = valid_json()
     must_verify = current_app.config["REQUIRE_EMAIL_VERIFICATION"]
     try:
         user = User().create(
@@ -62,13 +64,11 @@ def add_user() -> Response:
 
 
 @users.route("/users/login", methods=["POST"])
+@accepts(LOGIN)
 @limit_login
 def login() -> Response:
     """Log in with email and password; answer the user with an access token."""
-    data = json_body()
-    errors = validate_login(data)
-    if errors:
-        raise ApiError(400, "Invalid data", errors)
+    data = valid_json()
     match = User().login(normalise_email(data["email"]), data["password"])
     if match is None:
         raise login_refused()
@@ -123,14 +123,14 @@ def check_second_steps(user_id: str, state: dict[str, Any], otp: Any) -> None:
 
 
 @users.route("/users/token/refresh", methods=["POST"])
+@accepts(REFRESH)
 @limit_refresh
 def refresh_token() -> Response:
     """Trade a refresh token for a new access and refresh token pair (the old one is spent)."""
-    data = json_body("Please provide a refresh_token")
-    token = data.get("refresh_token")
-    if not isinstance(token, str) or not token:
-        raise ApiError(400, "Invalid data", {"refresh_token": "refresh_token must be a string"})
-    return success_response("Successfully refreshed auth token", refresh_session(token))
+    data = valid_json("Please provide a refresh_token")
+    return success_response(
+        "Successfully refreshed auth token", refresh_session(data["refresh_token"])
+    )
 
 
 @users.route("/users/logout", methods=["POST"])
@@ -163,18 +163,19 @@ def revoke_session(current_user: dict[str, Any], session_id: str) -> Response:
 
 
 @users.route("/users/sessions", methods=["DELETE"])
+@accepts(SESSIONS_QUERY)
 @token_required
 def revoke_sessions(current_user: dict[str, Any]) -> Response:
     """End every other session of the caller; with ?all=true, this one too."""
+    check(request.args)
     everything = request.args.get("all", "false").lower()
-    if everything not in {"true", "false"}:
-        raise ApiError(400, "Invalid data", {"all": "all must be true or false"})
     keep = None if everything == "true" else g.session_id
     Sessions().revoke_all(current_user["_id"], keep=keep)
     return Response(status=204)
 
 
 @users.route("/users/password", methods=["PUT"])
+@accepts(PASSWORD_CHANGE)
 @token_required
 @limit_password_check
 def change_password(current_user: dict[str, Any]) -> Response:
@@ -199,13 +200,11 @@ def get_current_user(current_user: dict[str, Any]) -> Response:
 
 
 @users.route("/users/", methods=["PUT"])
+@accepts(PROFILE)
 @token_required
 def update_user(current_user: dict[str, Any]) -> Response:
     """Change the caller's name (the only field a user can change)."""
-    data = json_body()
-    errors = validate_profile(data)
-    if errors:
-        raise ApiError(400, "Invalid data", errors)
+    data = valid_json()
     user = User().update(current_user["_id"], normalise_name(data["name"]))
     if user is None:
         raise ApiError(404, "User not found", "Not Found")
@@ -213,6 +212,7 @@ def update_user(current_user: dict[str, Any]) -> Response:
 
 
 @users.route("/users/", methods=["DELETE"])
+@accepts(PASSWORD_CONFIRMATION)
 @token_required
 @limit_password_check
 def disable_user(current_user: dict[str, Any]) -> Response:

@@ -1,4 +1,4 @@
-"""The OpenAPI document matches the app's routes, and /openapi.json and /docs serve it offline."""
+"""The generated OpenAPI document matches the routes; /openapi.json and /docs serve it offline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import flask_swagger_ui
 import pytest
-import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
@@ -18,8 +17,18 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from api_docs import document as api_document
 from routes import docs
-from routes.docs import OPENAPI_PATH
+from tests.api_document import generated_document
+from validate import (
+    CATEGORIES,
+    PER_PAGE_DEFAULT,
+    PER_PAGE_MAX,
+    SEARCH_MAX_LENGTH,
+    SORT_ORDERS,
+    TITLE_MAX_LENGTH,
+)
+from web.request_body import SCHEMA_ATTRIBUTE
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 # What the app answers without a token; everything else needs `Authorization: Bearer`.
@@ -47,8 +56,8 @@ mongomock_only = pytest.mark.parametrize("backend", ["mongomock"], indirect=True
 
 
 def load_document() -> dict[str, Any]:
-    """Return openapi.yaml as data."""
-    return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    """Return the document the app generates (one app, built once per test run)."""
+    return generated_document()
 
 
 def documented_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -216,7 +225,7 @@ def escape_pointer(segment: str) -> str:
 
 
 @mongomock_only
-def test_openapi_json_serves_the_yaml_document_as_json(client):
+def test_openapi_json_serves_the_generated_document(client):
     response = client.get("/openapi.json")
 
     assert response.status_code == 200
@@ -225,12 +234,13 @@ def test_openapi_json_serves_the_yaml_document_as_json(client):
 
 
 @mongomock_only
-def test_openapi_json_reads_the_yaml_once_not_per_request(client, monkeypatch):
-    docs.openapi_json.cache_clear()
+def test_openapi_json_is_built_once_not_per_request(client, monkeypatch):
     loads = []
-    original_load = yaml.load
+    original_build = api_document.build_document
     monkeypatch.setattr(
-        yaml, "load", lambda *args, **kw: loads.append(1) or original_load(*args, **kw)
+        docs,
+        "build_document",
+        lambda *args, **kw: loads.append(1) or original_build(*args, **kw),
     )
 
     first = client.get("/openapi.json")
@@ -353,3 +363,62 @@ def test_anything_else_under_docs_is_a_json_404(client, name):
 
     assert response.status_code == 404
     assert response.json == {"message": "Endpoint Not Found", "data": None, "error": "Not Found"}
+
+
+# Request shapes come from validate.py ------------------------------------------------------------
+
+
+@mongomock_only
+def test_every_declared_request_schema_is_the_documented_request(app):
+    document = load_document()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        schema = getattr(app.view_functions[rule.endpoint], SCHEMA_ATTRIBUTE, None)
+        if schema is None:
+            continue
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = document["paths"][path][method.lower()]
+            names = [field.name for field in schema.fields]
+            if schema.location == "query":
+                documented = [p["name"] for p in operation["parameters"] if p["in"] == "query"]
+                assert documented == names, (method, path)
+            else:
+                media = operation["requestBody"]["content"]
+                reference = next(iter(media.values()))["schema"]["$ref"]
+                component = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+                assert list(component["properties"]) == names, (method, path)
+            checked += 1
+
+    assert checked == 17
+
+
+def test_the_book_form_is_multipart_with_a_binary_cover_and_validates_limits():
+    document = load_document()
+    create = document["paths"]["/books/"]["post"]["requestBody"]["content"]
+    form = document["components"]["schemas"]["BookCreateForm"]
+
+    assert list(create) == ["multipart/form-data"]
+    assert create["multipart/form-data"]["schema"] == {
+        "$ref": "#/components/schemas/BookCreateForm"
+    }
+    assert form["required"] == ["title", "category", "cover_image"]
+    assert form["properties"]["cover_image"]["format"] == "binary"
+    assert form["properties"]["title"]["maxLength"] == TITLE_MAX_LENGTH
+    assert form["properties"]["category"]["enum"] == [*CATEGORIES, "peotry"]
+    assert "required" not in document["components"]["schemas"]["BookUpdateForm"]
+    assert "cover_image" not in document["components"]["schemas"]["BookUpdateFields"]["properties"]
+
+
+def test_the_shelf_query_parameters_carry_validates_limits_and_orders():
+    parameters = {
+        parameter["name"]: parameter
+        for parameter in load_document()["paths"]["/books/"]["get"]["parameters"]
+    }
+
+    assert parameters["per_page"]["schema"]["maximum"] == PER_PAGE_MAX
+    assert parameters["per_page"]["schema"]["default"] == PER_PAGE_DEFAULT
+    assert parameters["sort"]["schema"]["enum"] == list(SORT_ORDERS)
+    assert parameters["q"]["schema"]["maxLength"] == SEARCH_MAX_LENGTH
+    assert parameters["q"]["description"].startswith("Only books having")
+    assert all(parameter["in"] == "query" for parameter in parameters.values())

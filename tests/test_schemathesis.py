@@ -1,4 +1,5 @@
-"""Schemathesis fuzzes the running server (gunicorn, embedded nx-27017) with openapi.yaml.
+"""Schemathesis fuzzes the running server (gunicorn, embedded nx-27017) with the document the app
+generates (/openapi.json).
 
 Every documented operation gets the document's examples, Schemathesis's coverage cases and a
 bounded, seeded run of generated requests, valid and invalid. Each response must be no 5xx and
@@ -37,8 +38,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from auth.two_factor import TOTP_PERIOD
-from routes.docs import OPENAPI_PATH
 from store.embedded_server import stop_embedded_server
+from tests.api_document import generated_document
 from tests.conftest import PASSWORD, image_bytes
 from tests.test_server import LiveServer
 
@@ -66,8 +67,8 @@ INVALID_TOKEN = "Invalid Authentication token!"
 # expected failures (Schemathesis makes one test per operation, which a mark cannot single out).
 KNOWN_BUGS: dict[str, str] = {}
 
-schema = schemathesis.openapi.from_path(
-    OPENAPI_PATH,
+schema = schemathesis.openapi.from_dict(
+    generated_document(),
     config=schemathesis.Config.from_dict(
         {
             "seed": SEED,

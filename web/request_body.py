@@ -1,14 +1,50 @@
-"""Reading JSON request bodies: 415 for another content type, 400 for a missing or bad body."""
+"""Reading requests by their declared schemas: 415 for another content type, 400 for a bad body."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from flask import request
+from flask import current_app, request
 
+from request_schema.fields import Schema
 from web.responses import ApiError
 
 JSON_TYPES = ("application/json",)
+SCHEMA_ATTRIBUTE = "request_schema"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def accepts(schema: Schema) -> Callable[[View], View]:
+    """Declare a view's body, form or query schema: it checks them, /openapi.json shows it."""
+
+    def declare(view: View) -> View:
+        """Attach the schema to the view (functools.wraps carries it to outer decorators)."""
+        setattr(view, SCHEMA_ATTRIBUTE, schema)
+        return view
+
+    return declare
+
+
+def declared_schema() -> Schema:
+    """Return the schema the current request's view declared with @accepts."""
+    view = current_app.view_functions[str(request.endpoint)]
+    schema: Schema = getattr(view, SCHEMA_ATTRIBUTE)
+    return schema
+
+
+def check(data: Mapping[str, Any]) -> None:
+    """Raise 400 Invalid data naming each field of data the declared schema refuses."""
+    errors = declared_schema().errors(data)
+    if errors:
+        raise ApiError(400, "Invalid data", errors)
+
+
+def valid_json(missing_message: str = "Please provide user details") -> dict[str, Any]:
+    """Return the request's JSON object once the declared schema accepts it (else 400/415)."""
+    data = json_body(missing_message)
+    check(data)
+    return data
 
 
 def is_unicode_text(value: Any) -> bool:

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { bindPasswordRules } from "./forms.js";
 import { hasSession, onSessionEnded } from "./session.js";
+import { loadCategories } from "./spec.js";
 import {
   clearNotice,
   flash,
@@ -120,6 +121,8 @@ async function logOut() {
 }
 
 async function start() {
+  // The category lists of the shelf filter and the book form come from the API's description.
+  await loadCategories();
   auth.init();
   bindPasswordRules();
   shelf.init();

@@ -1,17 +1,5 @@
 // API errors in plain words, each attached to the field that caused it where there is one.
 
-// The API's categories (validate.py's CATEGORIES; tests/test_web_ui.py checks the two agree).
-export const CATEGORIES = [
-  "romance",
-  "poetry",
-  "politics",
-  "picture book",
-  "science",
-  "fantasy",
-  "horror",
-  "thriller",
-];
-
 /** How a category is written on every screen: "picture book" -> "Picture book". */
 export function categoryLabel(category) {
   const text = String(category || "");

@@ -2,7 +2,8 @@
 
 import { api } from "../api.js";
 import { clearFieldError, clearMessages, setBusy, showApiError, showErrors, showFieldError } from "../forms.js";
-import { CATEGORIES, categoryLabel, describeError } from "../messages.js";
+import { describeError } from "../messages.js";
+import { appendCategoryOptions } from "../spec.js";
 import { flash, go, notify, state } from "../shell.js";
 
 const COVER_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
@@ -192,10 +193,7 @@ async function loadBook(id) {
 }
 
 export function init() {
-  const select = element("book-category");
-  for (const name of CATEGORIES) {
-    select.append(new Option(categoryLabel(name), name));
-  }
+  appendCategoryOptions(element("book-category"));
   form().addEventListener("submit", submit);
   form().elements.cover_image.addEventListener("change", onCoverChosen);
 }

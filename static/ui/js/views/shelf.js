@@ -2,7 +2,8 @@
 
 import { api } from "../api.js";
 import { clearFieldError, showFieldError } from "../forms.js";
-import { CATEGORIES, categoryLabel, describeError } from "../messages.js";
+import { categoryLabel, describeError } from "../messages.js";
+import { appendCategoryOptions, categoryNames } from "../spec.js";
 import { confirmAction, go, notify, state } from "../shell.js";
 
 const SORTS = ["-created_at", "created_at", "title", "-title"];
@@ -26,7 +27,7 @@ function readQuery(query) {
     page: Number.isFinite(page) && page >= 1 ? page : 1,
     per_page: PAGE_SIZES.includes(perPage) ? perPage : DEFAULTS.per_page,
     sort: SORTS.includes(sort) ? sort : DEFAULTS.sort,
-    category: CATEGORIES.includes(category) ? category : "",
+    category: categoryNames().includes(category) ? category : "",
     q: (query.get("q") || "").trim().slice(0, 200),
   };
 }
@@ -287,10 +288,7 @@ function renderFiltersToggle(view) {
 }
 
 export function init() {
-  const category = element("shelf-category");
-  for (const name of CATEGORIES) {
-    category.append(new Option(categoryLabel(name), name));
-  }
+  appendCategoryOptions(element("shelf-category"));
   element("shelf-filters-toggle").addEventListener("click", () => {
     filtersOpen = !filtersOpen;
     renderFiltersToggle(current);

@@ -1,0 +1,372 @@
+"""The description of the book routes and the cover images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPERATIONS: dict[str, dict[str, Any]] = {
+    "books.add_book": {
+        "tags": ["books"],
+        "operationId": "createBook",
+        "summary": "Put a new book on the caller's shelf",
+        "description": "A multipart form, as in the tutorial. The cover is decoded "
+        "from its bytes (never from the\n"
+        "file name or the part's content type), thumbnailed to fit "
+        "150x150 with every piece of\n"
+        "metadata dropped, and stored under a name the server "
+        "picks.\n"
+        "\n"
+        "With an `Idempotency-Key`, a retry of the same request "
+        "answers the first result (201 with\n"
+        "the same book) instead of creating a second book; the same "
+        "key with a different request\n"
+        "answers 422, and while the first request with that key is "
+        "still running 409.\n",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "encoding": {
+                        "cover_image": {
+                            "contentType": "image/jpeg, image/png, image/gif, image/webp"
+                        }
+                    },
+                    "example": {
+                        "title": "Sketch of the Analytical Engine",
+                        "description": "Notes by the translator",
+                        "category": "science",
+                        "isbn": "978-0-441-17271-9",
+                        "cover_image": "(a JPEG, PNG, GIF or WebP file)",
+                    },
+                }
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "The book was created (or, for a "
+                "retried `Idempotency-Key`, the book "
+                "it created).",
+                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "links": {
+                    "getBook": {
+                        "operationId": "getBook",
+                        "parameters": {"book_id": "$response.body#/data/_id"},
+                    },
+                    "updateBook": {
+                        "operationId": "updateBook",
+                        "parameters": {"book_id": "$response.body#/data/_id"},
+                    },
+                    "deleteBook": {
+                        "operationId": "deleteBook",
+                        "parameters": {"book_id": "$response.body#/data/_id"},
+                    },
+                },
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/BookEnvelope"},
+                                {
+                                    "properties": {
+                                        "message": {"const": "successfully created a new book"}
+                                    }
+                                },
+                            ]
+                        },
+                        "example": {
+                            "message": "successfully created a new book",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708194",
+                                "title": "Sketch of the Analytical Engine",
+                                "description": "Notes by the translator",
+                                "category": "science",
+                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                                "user_id": "665f1c2e8b3a4d5e6f708192",
+                                "isbn": "9780441172719",
+                                "created_at": "2026-06-01T12:00:00.000Z",
+                                "updated_at": "2026-06-01T12:00:00.000Z",
+                            },
+                        },
+                    }
+                },
+            },
+            "400": {"$ref": "#/components/responses/BadBookRequest"},
+            "409": {"$ref": "#/components/responses/BookConflict"},
+            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+            "415": {"$ref": "#/components/responses/UnsupportedCover"},
+            "422": {
+                "description": "This `Idempotency-Key` was already used for a different request.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "This "
+                            "Idempotency-Key "
+                            "was "
+                            "already "
+                            "used "
+                            "for "
+                            "a "
+                            "different "
+                            "request",
+                            "data": None,
+                            "error": "Unprocessable Entity",
+                        },
+                    }
+                },
+            },
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "books.get_books": {
+        "tags": ["books"],
+        "operationId": "listBooks",
+        "summary": "The caller's books, a page at a time",
+        "description": "Only the caller's own books. The `Link` header points at "
+        "the first, previous, next and last\n"
+        "pages (those that exist) and `X-Total-Count` counts every "
+        "match.\n",
+        "responses": {
+            "200": {
+                "description": "A page of the caller's books.",
+                "headers": {
+                    "X-Total-Count": {"$ref": "#/components/headers/X-Total-Count"},
+                    "Link": {"$ref": "#/components/headers/Link"},
+                },
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/BookListEnvelope"},
+                        "example": {
+                            "message": "successfully retrieved all books",
+                            "data": [
+                                {
+                                    "_id": "665f1c2e8b3a4d5e6f708194",
+                                    "title": "Sketch of the Analytical Engine",
+                                    "description": "Notes by the translator",
+                                    "category": "science",
+                                    "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                                    "user_id": "665f1c2e8b3a4d5e6f708192",
+                                    "isbn": "9780441172719",
+                                    "created_at": "2026-06-01T12:00:00.000Z",
+                                    "updated_at": "2026-06-01T12:00:00.000Z",
+                                }
+                            ],
+                            "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
+                        },
+                    }
+                },
+            },
+            "400": {
+                "description": "A query parameter is invalid; "
+                "`error` names it (or the `Host` "
+                "header is not a trusted host: "
+                "`Unknown Host header`).",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [
+                                {"$ref": "#/components/schemas/ValidationErrorEnvelope"},
+                                {"$ref": "#/components/schemas/ErrorEnvelope"},
+                            ]
+                        },
+                        "example": {
+                            "message": "Invalid data",
+                            "data": None,
+                            "error": {
+                                "per_page": "per_page must be a whole number between 1 and 100"
+                            },
+                        },
+                    }
+                },
+            },
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "books.get_book": {
+        "tags": ["books"],
+        "operationId": "getBook",
+        "summary": "One of the caller's books",
+        "description": "Answers an `ETag`; send it back in `If-None-Match` to get "
+        "304 while the book is unchanged.",
+        "parameters": [
+            {"$ref": "#/components/parameters/BookId"},
+            {"$ref": "#/components/parameters/IfNoneMatch"},
+        ],
+        "responses": {
+            "200": {
+                "description": "The book.",
+                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/BookEnvelope"},
+                                {
+                                    "properties": {
+                                        "message": {"const": "successfully retrieved a book"}
+                                    }
+                                },
+                            ]
+                        },
+                        "example": {
+                            "message": "successfully retrieved a book",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708194",
+                                "title": "Sketch of the Analytical Engine",
+                                "description": "Notes by the translator",
+                                "category": "science",
+                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                                "user_id": "665f1c2e8b3a4d5e6f708192",
+                                "isbn": "9780441172719",
+                                "created_at": "2026-06-01T12:00:00.000Z",
+                                "updated_at": "2026-06-01T12:00:00.000Z",
+                            },
+                        },
+                    }
+                },
+            },
+            "304": {"$ref": "#/components/responses/NotModified"},
+            "404": {"$ref": "#/components/responses/BookNotFound"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "books.update_book": {
+        "tags": ["books"],
+        "operationId": "updateBook",
+        "summary": "Change any of a book's fields or its cover",
+        "description": "Send any subset of the fields; a new `cover_image` file "
+        "replaces the cover (the old file is\n"
+        "deleted). A form with no field changes nothing and "
+        "answers the book. Send the book's\n"
+        "`ETag` in `If-Match` to update only if nobody changed "
+        "it since you read it (412 if they\n"
+        "did). Answers the new `ETag`.\n",
+        "parameters": [
+            {"$ref": "#/components/parameters/BookId"},
+            {"$ref": "#/components/parameters/IfMatch"},
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "encoding": {
+                        "cover_image": {
+                            "contentType": "image/jpeg, image/png, image/gif, image/webp"
+                        }
+                    },
+                    "example": {
+                        "category": "poetry",
+                        "cover_image": "(a JPEG, PNG, GIF or WebP file)",
+                    },
+                },
+                "application/x-www-form-urlencoded": {
+                    "example": {"title": "Notes on the Analytical Engine", "category": "science"}
+                },
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The updated book.",
+                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/BookEnvelope"},
+                                {
+                                    "properties": {
+                                        "message": {"const": "successfully updated a book"}
+                                    }
+                                },
+                            ]
+                        },
+                        "example": {
+                            "message": "successfully updated a book",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708194",
+                                "title": "Sketch of the Analytical Engine",
+                                "description": "Notes by the translator",
+                                "category": "science",
+                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                                "user_id": "665f1c2e8b3a4d5e6f708192",
+                                "isbn": "9780441172719",
+                                "created_at": "2026-06-01T12:00:00.000Z",
+                                "updated_at": "2026-06-01T12:00:00.000Z",
+                            },
+                        },
+                    }
+                },
+            },
+            "400": {"$ref": "#/components/responses/BadBookRequest"},
+            "404": {"$ref": "#/components/responses/BookNotFound"},
+            "409": {"$ref": "#/components/responses/BookConflict"},
+            "412": {
+                "description": "`If-Match` names a version of the "
+                "book that is no longer the "
+                "current one.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "The book was changed since you read it",
+                            "data": None,
+                            "error": "Precondition Failed",
+                        },
+                    }
+                },
+            },
+            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+            "415": {"$ref": "#/components/responses/UnsupportedCover"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "books.delete_book": {
+        "tags": ["books"],
+        "operationId": "deleteBook",
+        "summary": "Delete one of the caller's books",
+        "description": "The cover file is deleted too.",
+        "responses": {
+            "204": {"description": "The book is deleted."},
+            "404": {"$ref": "#/components/responses/BookNotFound"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+        "parameters": [{"$ref": "#/components/parameters/BookId"}],
+    },
+    "books.serve_cover": {
+        "tags": ["covers"],
+        "operationId": "getCover",
+        "summary": "A cover thumbnail",
+        "description": "The URL is a book's `image_url`. Public, cached for a "
+        "year (the name changes whenever the\n"
+        "cover does), with an `ETag`.\n",
+        "parameters": [
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "description": "The stored cover's name, as in `image_url`.",
+                "schema": {"type": "string", "examples": ["3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg"]},
+            },
+            {"$ref": "#/components/parameters/IfNoneMatch"},
+        ],
+        "responses": {
+            "200": {
+                "description": "The thumbnail, at most 150x150 pixels.",
+                "headers": {
+                    "ETag": {"$ref": "#/components/headers/ETag"},
+                    "Cache-Control": {
+                        "description": "`public, max-age=31536000, immutable`",
+                        "schema": {"type": "string"},
+                    },
+                },
+                "content": {
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            "304": {"$ref": "#/components/responses/NotModified"},
+            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+        },
+    },
+}

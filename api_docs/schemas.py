@@ -1,0 +1,376 @@
+"""The shapes of the API's answers: the envelope, users, books, sessions, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from validate import CATEGORIES, PER_PAGE_MAX
+
+SCHEMAS: dict[str, Any] = {
+    "Id": {
+        "type": "string",
+        "description": "A 24-hex-digit id.",
+        "pattern": "^[0-9a-f]{24}$",
+        "examples": ["665f1c2e8b3a4d5e6f708192"],
+    },
+    "Timestamp": {
+        "type": "string",
+        "format": "date-time",
+        "description": "An ISO 8601 UTC time with milliseconds.",
+        "examples": ["2026-06-01T12:00:00.000Z"],
+    },
+    "Category": {
+        "type": "string",
+        "description": "A book category, as stored.",
+        "enum": list(CATEGORIES),
+    },
+    "User": {
+        "type": "object",
+        "description": "An account as clients see it (never a password or a hash).",
+        "required": ["_id", "name", "email", "active"],
+        "additionalProperties": False,
+        "properties": {
+            "_id": {"$ref": "#/components/schemas/Id"},
+            "name": {"type": "string", "examples": ["Ada Lovelace"]},
+            "email": {"type": "string", "format": "email", "examples": ["ada@example.com"]},
+            "active": {"type": "boolean"},
+        },
+    },
+    "Book": {
+        "type": "object",
+        "required": [
+            "_id",
+            "title",
+            "description",
+            "category",
+            "image_url",
+            "user_id",
+            "created_at",
+            "updated_at",
+            "isbn",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "_id": {"$ref": "#/components/schemas/Id"},
+            "title": {"type": "string", "examples": ["Sketch of the Analytical Engine"]},
+            "description": {"type": "string", "description": "Empty when none was given."},
+            "category": {"$ref": "#/components/schemas/Category"},
+            "image_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "Absolute URL of the cover thumbnail (`GET /static/books/{name}`).",
+            },
+            "user_id": {"$ref": "#/components/schemas/Id"},
+            "isbn": {
+                "type": ["string", "null"],
+                "description": "The ISBN-13, digits only, or null when the book has none.",
+                "pattern": "^[0-9]{13}$",
+            },
+            "created_at": {"$ref": "#/components/schemas/Timestamp"},
+            "updated_at": {"$ref": "#/components/schemas/Timestamp"},
+        },
+    },
+    "Session": {
+        "type": "object",
+        "description": "One login of the caller.",
+        "required": [
+            "_id",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "ip",
+            "user_agent",
+            "current",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "_id": {"$ref": "#/components/schemas/Id"},
+            "created_at": {"$ref": "#/components/schemas/Timestamp"},
+            "last_used_at": {
+                "$ref": "#/components/schemas/Timestamp",
+                "description": "The last login or refresh of this session.",
+            },
+            "expires_at": {
+                "$ref": "#/components/schemas/Timestamp",
+                "description": "When its refresh token expires unless it is used.",
+            },
+            "ip": {
+                "type": "string",
+                "description": "The client address of the last login or refresh.",
+            },
+            "user_agent": {
+                "type": "string",
+                "description": "The User-Agent of the last login or refresh.",
+            },
+            "current": {
+                "type": "boolean",
+                "description": "Whether this is the session of the token that asked.",
+            },
+        },
+    },
+    "TokenPair": {
+        "type": "object",
+        "required": ["token", "refresh_token", "expires_in"],
+        "additionalProperties": False,
+        "properties": {
+            "token": {"type": "string", "description": "The access token (a JWT)."},
+            "refresh_token": {
+                "type": "string",
+                "description": "An opaque single-use refresh token.",
+            },
+            "expires_in": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The access token's lifetime in seconds.",
+            },
+        },
+    },
+    "LoginData": {
+        "type": "object",
+        "description": "The user and the new session's tokens.",
+        "required": ["_id", "name", "email", "active", "token", "refresh_token", "expires_in"],
+        "additionalProperties": False,
+        "properties": {
+            "_id": {"$ref": "#/components/schemas/Id"},
+            "name": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "active": {"type": "boolean"},
+            "token": {"type": "string", "description": "The access token (a JWT)."},
+            "refresh_token": {
+                "type": "string",
+                "description": "An opaque single-use refresh token.",
+            },
+            "expires_in": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The access token's lifetime in seconds.",
+            },
+        },
+    },
+    "Pagination": {
+        "type": "object",
+        "required": ["page", "per_page", "total", "pages"],
+        "additionalProperties": False,
+        "properties": {
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
+            "total": {"type": "integer", "minimum": 0, "description": "Books matching the query."},
+            "pages": {"type": "integer", "minimum": 0, "description": "Pages of `per_page` books."},
+        },
+    },
+    "ValidationErrors": {
+        "type": "object",
+        "description": "Each failing field (or query parameter) with why it failed.",
+        "minProperties": 1,
+        "additionalProperties": {"type": "string"},
+        "examples": [{"email": "email must be a valid address such as name@example.com"}],
+    },
+    "SuccessEnvelope": {
+        "type": "object",
+        "description": "Every success with a body.",
+        "required": ["message", "data"],
+        "properties": {
+            "message": {"type": "string"},
+            "data": {"type": ["object", "array", "null"]},
+        },
+    },
+    "ErrorEnvelope": {
+        "type": "object",
+        "description": "Every failure.",
+        "required": ["message", "data", "error"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"type": "string"},
+            "data": {"type": "null"},
+            "error": {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "description": "A short reason such as `Unauthorized` or `Not Found`.",
+                    },
+                    {"$ref": "#/components/schemas/ValidationErrors"},
+                ]
+            },
+        },
+    },
+    "ValidationErrorEnvelope": {
+        "description": "A validation failure.",
+        "allOf": [
+            {"$ref": "#/components/schemas/ErrorEnvelope"},
+            {
+                "properties": {
+                    "message": {"const": "Invalid data"},
+                    "error": {"$ref": "#/components/schemas/ValidationErrors"},
+                }
+            },
+        ],
+    },
+    "UserEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"type": "string"},
+            "data": {"$ref": "#/components/schemas/User"},
+        },
+    },
+    "LoginEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "Successfully fetched auth token"},
+            "data": {"$ref": "#/components/schemas/LoginData"},
+        },
+    },
+    "TokenEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "Successfully refreshed auth token"},
+            "data": {"$ref": "#/components/schemas/TokenPair"},
+        },
+    },
+    "SessionListEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "successfully retrieved sessions"},
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
+        },
+    },
+    "BookEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"type": "string"},
+            "data": {"$ref": "#/components/schemas/Book"},
+        },
+    },
+    "BookListEnvelope": {
+        "type": "object",
+        "required": ["message", "data", "pagination"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "successfully retrieved all books"},
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}},
+            "pagination": {"$ref": "#/components/schemas/Pagination"},
+        },
+    },
+    "NoDataEnvelope": {
+        "type": "object",
+        "description": "A success with nothing to answer but its message.",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {"message": {"type": "string"}, "data": {"type": "null"}},
+    },
+    "TwoFactorSetupEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "Scan the QR code, then confirm with a code from the app"},
+            "data": {
+                "type": "object",
+                "required": ["secret", "otpauth_uri", "qr_code"],
+                "additionalProperties": False,
+                "properties": {
+                    "secret": {
+                        "type": "string",
+                        "description": "The base32 TOTP secret",
+                        "for apps that cannot scan.": None,
+                    },
+                    "otpauth_uri": {"type": "string", "pattern": "^otpauth://totp/"},
+                    "qr_code": {
+                        "type": "string",
+                        "pattern": "^data:image/svg\\+xml",
+                        "description": "The URI as an SVG QR code.",
+                    },
+                },
+            },
+        },
+    },
+    "RecoveryCodesEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {
+                "const": "Two-factor authentication "
+                "enabled: keep these recovery "
+                "codes somewhere safe"
+            },
+            "data": {
+                "type": "object",
+                "required": ["recovery_codes"],
+                "additionalProperties": False,
+                "properties": {
+                    "recovery_codes": {
+                        "type": "array",
+                        "description": "Single-use "
+                        "codes "
+                        "that "
+                        "stand "
+                        "in "
+                        "for "
+                        "the "
+                        "app's "
+                        "code; "
+                        "shown "
+                        "only "
+                        "here.",
+                        "minItems": 1,
+                        "items": {"type": "string"},
+                    }
+                },
+            },
+        },
+    },
+    "HealthEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "ok"},
+            "data": {
+                "type": "object",
+                "required": ["status"],
+                "additionalProperties": False,
+                "properties": {"status": {"const": "ok"}},
+            },
+        },
+    },
+    "ReadyEnvelope": {
+        "type": "object",
+        "required": ["message", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"const": "ready"},
+            "data": {
+                "type": "object",
+                "required": ["status", "database", "degraded"],
+                "additionalProperties": False,
+                "properties": {
+                    "status": {"const": "ready"},
+                    "database": {"const": "ok"},
+                    "degraded": {
+                        "type": "array",
+                        "description": "Housekeeping "
+                        "indexes "
+                        "the "
+                        "database "
+                        "refused; "
+                        "empty "
+                        "when "
+                        "all "
+                        "exist.",
+                        "items": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+}

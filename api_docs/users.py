@@ -1,0 +1,362 @@
+"""The description of the user routes: sign-up, login, profile and disabling an account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPERATIONS: dict[str, dict[str, Any]] = {
+    "users.add_user": {
+        "tags": ["users"],
+        "operationId": "signUp",
+        "summary": "Sign up",
+        "description": "Creates an active account. The email is stored trimmed and "
+        "lower-cased; one active account\n"
+        "may use it. Fields other than `name`, `email` and "
+        "`password` are ignored. Rate limited per\n"
+        "client address.\n",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "example": {
+                        "name": "Ada Lovelace",
+                        "email": "ada@example.com",
+                        "password": "Analytical-Engine-1843",
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "The account was created.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/UserEnvelope"},
+                                {
+                                    "properties": {
+                                        "message": {"const": "Successfully created new user"}
+                                    }
+                                },
+                            ]
+                        },
+                        "example": {
+                            "message": "Successfully created new user",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708192",
+                                "name": "Ada Lovelace",
+                                "email": "ada@example.com",
+                                "active": True,
+                            },
+                        },
+                    }
+                },
+            },
+            "400": {"$ref": "#/components/responses/BadUserRequest"},
+            "409": {
+                "description": "An active account already uses this email.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "User already exists",
+                            "data": None,
+                            "error": "Conflict",
+                        },
+                    }
+                },
+            },
+            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+            "429": {"$ref": "#/components/responses/TooManyRequests"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "users.get_current_user": {
+        "tags": ["users"],
+        "operationId": "getProfile",
+        "summary": "The caller's profile",
+        "responses": {
+            "200": {
+                "description": "The caller's account.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/UserEnvelope"},
+                                {
+                                    "properties": {
+                                        "message": {"const": "successfully retrieved user profile"}
+                                    }
+                                },
+                            ]
+                        },
+                        "example": {
+                            "message": "successfully retrieved user profile",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708192",
+                                "name": "Ada Lovelace",
+                                "email": "ada@example.com",
+                                "active": True,
+                            },
+                        },
+                    }
+                },
+            },
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "users.update_user": {
+        "tags": ["users"],
+        "operationId": "updateProfile",
+        "summary": "Rename the caller",
+        "description": "The name is the only field a user can change; other fields are ignored.",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"example": {"name": "Augusta Ada King"}}},
+        },
+        "responses": {
+            "200": {
+                "description": "The updated account.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "allOf": [
+                                {"$ref": "#/components/schemas/UserEnvelope"},
+                                {
+                                    "properties": {
+                                        "message": {"const": "successfully updated account"}
+                                    }
+                                },
+                            ]
+                        },
+                        "example": {
+                            "message": "successfully updated account",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708192",
+                                "name": "Augusta Ada King",
+                                "email": "ada@example.com",
+                                "active": True,
+                            },
+                        },
+                    }
+                },
+            },
+            "400": {"$ref": "#/components/responses/BadUserRequest"},
+            "404": {
+                "description": "The account was disabled while this request ran.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "User not found",
+                            "data": None,
+                            "error": "Not Found",
+                        },
+                    }
+                },
+            },
+            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "users.disable_user": {
+        "tags": ["users"],
+        "operationId": "disableAccount",
+        "summary": "Disable the caller's account",
+        "description": "Every session ends at once; the books are kept and the "
+        "email may sign up again. The\n"
+        "tutorial's bare call (no body) works for a session "
+        "that logged in less than\n"
+        "`REAUTH_WINDOW` seconds ago (10 minutes by default; "
+        "refreshing the tokens does not restart\n"
+        "that clock). An older session must confirm with the "
+        "current password, as JSON\n"
+        '`{"password": "..."}`: without it 403 '
+        "`reauthentication_required`. A password sent is\n"
+        "always checked; wrong ones are rate limited per "
+        "account. A refusal changes nothing.\n",
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"example": {"password": "Analytical-Engine-1843"}}},
+        },
+        "responses": {
+            "204": {"description": "The account is disabled."},
+            "400": {
+                "description": "The password sent is wrong or "
+                "not a string (`Invalid data` / "
+                '`{"password": ...}`), or\n'
+                "the body is malformed or not a "
+                "JSON object.\n",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "Invalid data",
+                            "data": None,
+                            "error": {"password": "password is incorrect"},
+                        },
+                    }
+                },
+            },
+            "403": {
+                "description": "The session logged in more than "
+                "`REAUTH_WINDOW` seconds ago and "
+                "sent no password.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "Confirm with your current password to disable this account",
+                            "data": None,
+                            "error": "reauthentication_required",
+                        },
+                    }
+                },
+            },
+            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+            "429": {"$ref": "#/components/responses/TooManyRequests"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+    "users.login": {
+        "tags": ["users"],
+        "operationId": "logIn",
+        "summary": "Log in",
+        "description": "Opens a session and answers the user with an access token and "
+        "a refresh token. Only checks\n"
+        "that both fields are non-empty strings: the password policy "
+        "is never revealed here. An\n"
+        "unknown email, a wrong password and a disabled account get "
+        "one identical 401, in the same\n"
+        "time. With two-factor authentication on, `otp` (the app's "
+        "current 6-digit code or an unused\n"
+        "recovery code) is needed too. When the server requires "
+        "verified email addresses, an\n"
+        "unverified account gets 403. Wrong passwords are rate limited "
+        "per account and client\n"
+        "address, per client address, and per account over all "
+        "addresses (a ceiling that spares\n"
+        "addresses the account logged in from recently); wrong codes "
+        "per account. The\n"
+        "`otp_required` answer to a right password counts against no "
+        "limit.\n",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "example": {"email": "ada@example.com", "password": "Analytical-Engine-1843"}
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "Logged in.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/LoginEnvelope"},
+                        "example": {
+                            "message": "Successfully fetched auth token",
+                            "data": {
+                                "_id": "665f1c2e8b3a4d5e6f708192",
+                                "name": "Ada Lovelace",
+                                "email": "ada@example.com",
+                                "active": True,
+                                "token": (
+                                    "eyJhbGciOiJIUzI1NiIsImtpZCI6IjBhMWIyYzNkNGU1ZjZhN2IiLCJ0eXAi"
+                                    "OiJKV1QifQ.eyJzdWIiOiI2NjVmMWMyZThiM2E0ZDVlNmY3MDgxOTIifQ.c2"
+                                    "lnbmF0dXJl"
+                                ),
+                                "refresh_token": (
+                                    "rt1.665f1c2e8b3a4d5e6f708193.0.Wm9vLWJhci1iYXotcXV4LWZvby1iY"
+                                    "XItYmF6LXF1eC0x"
+                                ),
+                                "expires_in": 900,
+                            },
+                        },
+                    }
+                },
+            },
+            "400": {"$ref": "#/components/responses/BadUserRequest"},
+            "401": {
+                "description": "Unknown email, wrong password or "
+                "disabled account; or, with two-factor "
+                "authentication\n"
+                "on, no `otp` (`error` is "
+                "`otp_required`) or a wrong one.\n",
+                "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "examples": {
+                            "credentials": {
+                                "summary": "Wrong email or password",
+                                "value": {
+                                    "message": "Error "
+                                    "fetching "
+                                    "auth "
+                                    "token!, "
+                                    "invalid "
+                                    "email "
+                                    "or "
+                                    "password",
+                                    "data": None,
+                                    "error": "Unauthorized",
+                                },
+                            },
+                            "otpRequired": {
+                                "summary": "Two-factor code needed",
+                                "value": {
+                                    "message": "A two-factor authentication code is required",
+                                    "data": None,
+                                    "error": "otp_required",
+                                },
+                            },
+                            "otpInvalid": {
+                                "summary": "Wrong two-factor code",
+                                "value": {
+                                    "message": "Invalid two-factor authentication code",
+                                    "data": None,
+                                    "error": "Unauthorized",
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+            "403": {
+                "description": "The server requires verified email "
+                "addresses and this one is not verified "
+                "yet.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                        "example": {
+                            "message": "Please "
+                            "confirm "
+                            "your "
+                            "email "
+                            "address "
+                            "first: "
+                            "use "
+                            "the "
+                            "link "
+                            "we "
+                            "emailed "
+                            "you",
+                            "data": None,
+                            "error": "email_not_verified",
+                        },
+                    }
+                },
+            },
+            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
+            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+            "429": {"$ref": "#/components/responses/TooManyRequests"},
+            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+        },
+    },
+}

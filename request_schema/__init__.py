@@ -1,0 +1,1 @@
+"""The building blocks of validate.py: the Field and Schema classes, the well-known passwords."""
