@@ -7,8 +7,9 @@ answers 2xx must also refuse the same request without a token and with an invali
 test sends every authenticated operation a missing and several invalid tokens outright, so the
 auth check does not depend on the fuzzer reaching a 2xx.
 
-The server is `make run`'s own command (tests/test_server.py's LiveServer) on an instance folder
-and database of its own, with rate limits off, so nothing generated here reaches another test.
+The server is `make run`'s own command (tests/live/test_server.py's LiveServer) on an instance
+folder and database of its own, with rate limits off, so nothing generated here reaches another
+test.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from schemathesis.specs.openapi.checks import (
 from auth.two_factor import TOTP_PERIOD
 from routes.docs import OPENAPI_PATH
 from store.embedded_server import stop_embedded_server
-from tests.conftest import PASSWORD, image_bytes
-from tests.test_server import LiveServer
+from tests.helpers import PASSWORD, image_bytes
+from tests.live.test_server import LiveServer
 
 pytestmark = pytest.mark.integration
 

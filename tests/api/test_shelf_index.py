@@ -12,7 +12,7 @@ import requests
 from pymongo.errors import AutoReconnect
 
 from store import shelf_counts, shelf_index
-from tests.conftest import cover_files, image_bytes
+from tests.helpers import cover_files, image_bytes
 from validate import search_words
 
 WORDS = ["amber", "ambush", "basalt", "bastion", "cedar", "cedilla", "delta", "dune"]

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 import models
 from store import book_keys, shelf_counts, shelf_index
 from store.timestamps import now
-from tests.conftest import image_bytes, real_server_only
+from tests.helpers import image_bytes, real_server_only
 from validate import search_words
 
 CATEGORIES = ["poetry", "horror", "science", "romance"]

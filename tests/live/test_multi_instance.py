@@ -11,8 +11,8 @@ import pytest
 import requests
 from pymongo import MongoClient
 
-from tests.conftest import PASSWORD, image_bytes
-from tests.test_server import LiveServer
+from tests.helpers import PASSWORD, image_bytes
+from tests.live.test_server import LiveServer
 
 pytestmark = pytest.mark.integration
 

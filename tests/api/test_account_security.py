@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from store.embedded_server import free_port
-from tests.conftest import PASSWORD, sign_up
+from tests.helpers import PASSWORD, sign_up
 from web import mailer
 
 NEW_PASSWORD = "Brand-New-Horse-7"

@@ -22,7 +22,7 @@ from app import create_app
 from auth_middleware import token_cache
 from crypto.keys import key_id
 from store import database
-from tests.conftest import PASSWORD, TEST_SECRET_KEY, base_config, log_in, sign_up
+from tests.helpers import PASSWORD, TEST_SECRET_KEY, base_config, log_in, sign_up
 
 MISSING_TOKEN = {
     "message": "Authentication Token is missing!",

@@ -21,7 +21,7 @@ from config import ConfigError
 from save_image import Thumbnail, make_thumbnail
 from store import cover_storage, database
 from store.cover_storage import delete_cover, is_cover_name, save_cover
-from tests.conftest import base_config, cover_files, image_bytes, log_in, sign_up
+from tests.helpers import base_config, cover_files, image_bytes, log_in, sign_up
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from tests.conftest import PASSWORD, log_in, sign_up
+from tests.helpers import PASSWORD, log_in, sign_up
 
 BAD_REQUEST_BODY = {"message": "Please provide user details", "data": None, "error": "Bad request"}
 NEW_USER = {"name": "Ada Lovelace", "email": "ada@example.com", "password": PASSWORD}

@@ -23,7 +23,7 @@ from pymongo import MongoClient
 
 from config import DEFAULTS, PROJECT_ROOT
 from store.embedded_server import free_port, stop_embedded_server
-from tests.conftest import PASSWORD, image_bytes
+from tests.helpers import PASSWORD, image_bytes
 
 pytestmark = pytest.mark.integration
 

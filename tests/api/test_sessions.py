@@ -15,7 +15,7 @@ import models
 from auth import sessions as session_lifecycle
 from auth.sessions import open_session
 from crypto.keys import key_id
-from tests.conftest import PASSWORD, TEST_SECRET_KEY, real_server_only, sign_up
+from tests.helpers import PASSWORD, TEST_SECRET_KEY, real_server_only, sign_up
 
 INVALID_TOKEN = {"message": "Invalid Authentication token!", "data": None, "error": "Unauthorized"}
 INVALID_REFRESH = {"message": "Invalid refresh token", "data": None, "error": "Unauthorized"}

@@ -21,7 +21,7 @@ from app import create_app
 from config import ConfigError, load_settings
 from routes import health
 from store.embedded_server import free_port
-from tests.conftest import PASSWORD, base_config, log_in, sign_up
+from tests.helpers import PASSWORD, base_config, log_in, sign_up
 from web import logs
 from web.http_headers import parse_cors_origins
 

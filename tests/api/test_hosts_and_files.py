@@ -19,7 +19,7 @@ from pymongo.errors import AutoReconnect, OperationFailure
 from app import create_app
 from store import database
 from store.embedded_server import stop_embedded_server
-from tests.conftest import (
+from tests.helpers import (
     PASSWORD,
     base_config,
     cover_files,

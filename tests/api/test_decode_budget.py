@@ -14,7 +14,7 @@ from PIL import Image
 import save_image
 from config import ConfigError, load_settings
 from save_image import CoverError, decode_cost, make_thumbnail, pixel_bytes
-from tests.conftest import cover_files, log_in, sign_up
+from tests.helpers import cover_files, log_in, sign_up
 
 # Small enough that test images of about a megapixel exceed it: cheap to build and to refuse.
 BUDGET = 4 * 1024 * 1024

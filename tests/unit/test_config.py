@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from config import PROJECT_ROOT, ConfigError, load_settings
-from tests.conftest import base_config, log_in, sign_up
+from tests.helpers import base_config, log_in, sign_up
 
 
 @pytest.mark.parametrize("key", ["my-weak-key", "x" * 31, "é" * 15])

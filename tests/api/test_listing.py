@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import image_bytes
+from tests.helpers import image_bytes
 
 CATEGORIES = ["science", "poetry", "horror"]
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from routes.books import _request_fingerprint
 from store.idempotency import LEASE_SECONDS
-from tests.conftest import cover_files, image_bytes, real_server_only
+from tests.helpers import cover_files, image_bytes, real_server_only
 
 PRECONDITION_FAILED = {
     "message": "The book was changed since you read it",

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.low_level import Type
 
 from crypto import passwords
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pymongo import MongoClient, monitoring
 from app import create_app
 from config import ConfigError
 from store import database
-from tests.conftest import PASSWORD, base_config, sign_up
+from tests.helpers import PASSWORD, base_config, sign_up
 from web.client_address import client_address
 from web.ratelimit import init_rate_limits, limit_password_check
 from web.responses import error_response, success_response

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PASSWORD, image_bytes, log_in, sign_up
+from tests.helpers import PASSWORD, image_bytes, log_in, sign_up
 
 CONFIRM = {"password": PASSWORD}
 

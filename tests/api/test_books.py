@@ -22,7 +22,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 import models
 from app import create_app
 from store import database
-from tests.conftest import base_config, cover_files, image_bytes, log_in, sign_up
+from tests.helpers import base_config, cover_files, image_bytes, log_in, sign_up
 
 BOOK_KEYS = {
     "_id",
@@ -321,8 +321,8 @@ def test_create_writes_exactly_one_cover_file_named_in_image_url(
     assert cover_files(app) == {cover_name(data["image_url"])}
 
 
-# TRUSTED_HOSTS refuses a foreign Host outright (tests/test_hosts_and_files.py); with the check off
-# ("*"), a hostile Host must still reach neither the database nor later answers.
+# TRUSTED_HOSTS refuses a foreign Host outright (tests/api/test_hosts_and_files.py); with the
+# check off ("*"), a hostile Host must still reach neither the database nor later answers.
 
 
 def test_hostile_host_header_is_not_stored(make_app, book_form):

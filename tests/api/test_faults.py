@@ -14,8 +14,8 @@ from pymongo import MongoClient
 
 from app import create_app
 from store import database
-from tests.conftest import PASSWORD, base_config, cover_files, image_bytes
 from tests.faultproxy import FaultProxy
+from tests.helpers import PASSWORD, base_config, cover_files, image_bytes
 
 pytestmark = pytest.mark.integration
 

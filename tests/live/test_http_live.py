@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from store.embedded_server import stop_embedded_server
-from tests.conftest import PASSWORD
-from tests.test_server import LiveServer, raw_request
+from tests.helpers import PASSWORD
+from tests.live.test_server import LiveServer, raw_request
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import gridfs
 import pytest
 
 from store import database
-from tests.conftest import cover_files
+from tests.helpers import cover_files
 
 OLD = time.time() - 3600
 NOT_FOUND = {"message": "Endpoint Not Found", "data": None, "error": "Not Found"}

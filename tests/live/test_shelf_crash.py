@@ -19,9 +19,9 @@ import requests
 
 from store import shelf_counts
 from store.embedded_server import stop_embedded_server
-from tests.conftest import PASSWORD, image_bytes
-from tests.test_server import LiveServer
-from tests.test_shelf_races import assert_agrees, follow_pages
+from tests.api.test_shelf_races import assert_agrees, follow_pages
+from tests.helpers import PASSWORD, image_bytes
+from tests.live.test_server import LiveServer
 
 pytestmark = pytest.mark.integration
 
