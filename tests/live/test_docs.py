@@ -17,7 +17,7 @@ from store.embedded_server import stop_embedded_server
 from tests.code_layout import application_modules, project_imports
 from tests.live.test_server import LiveServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 README_MAX_LINES = 200

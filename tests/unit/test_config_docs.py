@@ -7,7 +7,7 @@ from pathlib import Path
 
 import config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"`([A-Z][A-Z0-9_]+)`")
 SETTINGS_TABLE_HEADER = "\n| setting | default | meaning |\n"
 
