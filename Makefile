@@ -9,7 +9,7 @@ NODE_MIN := 20
 VENV := .venv
 BIN := $(VENV)/bin
 POSTMAN := clients/postman
-# The browser tests (tests/test_web_ui.py): Debian's Chromium, driven by the npm packages pinned in
+# The browser tests (tests/live/test_web_ui.py): Debian's Chromium, driven by the npm packages pinned in
 # clients/web (playwright-core downloads no browser). CHROMIUM=/path picks another Chromium (the
 # tests read the same variable); apt-get runs only when the default one is missing.
 CHROMIUM_DEFAULT := /usr/bin/chromium
@@ -96,7 +96,7 @@ lock: | check-python
 	$(COMPILE) -o requirements.lock requirements.txt
 	$(COMPILE) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 
-# Newman, exactly as pinned in the lock file (tests/test_postman.py runs the collection).
+# Newman, exactly as pinned in the lock file (tests/live/test_postman.py runs the collection).
 $(POSTMAN)/node_modules/.installed: $(POSTMAN)/package.json $(POSTMAN)/package-lock.json | check-node
 	npm ci --prefix $(POSTMAN) --no-audit --no-fund
 	touch $@
@@ -115,7 +115,7 @@ $(WEB_TESTS)/node_modules/.installed: $(WEB_TESTS)/package.json $(WEB_TESTS)/pac
 # Tests leave tracked files alone (the journey's screenshots go to a temporary folder): this
 # replaces the screenshots in clients/web/screenshots/ (shown in docs/clients.md) after a passing journey.
 screenshots: check-tools $(VENV)/.dev browser
-	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist -q tests/test_web_ui.py -k journey
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -p no:xdist -q tests/live/test_web_ui.py -k journey
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache $(WEB_TESTS)/node_modules $(POSTMAN)/node_modules

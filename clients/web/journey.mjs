@@ -2,7 +2,7 @@
 //
 //   BASE_URL=http://127.0.0.1:5000 node journey.mjs
 //
-// Needs a running API with rate limits off (tests/test_web_ui.py starts one of its own). Each size
+// Needs a running API with rate limits off (tests/live/test_web_ui.py starts one of its own). Each size
 // signs up its own user and goes through sign-up, login, the shelf (covers, paging, category,
 // search), adding and editing books with cover previews, a stale edit, deleting, the profile, the
 // password, the sessions, silent token refresh, two-factor set-up and login with a code, the
@@ -34,7 +34,7 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core
 const PASSWORD = "Correct-Horse-9!";
 const NEW_PASSWORD = "Battery Staple 42?";
 const RESET_PASSWORD = "Reset-Lantern 77#";
-// Where the test server writes its emails (no SMTP): tests/test_web_ui.py sets it.
+// Where the test server writes its emails (no SMTP): tests/live/test_web_ui.py sets it.
 const MAIL_DIR = process.env.MAIL_DIR || "";
 const PHONE_AGENT =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) " +

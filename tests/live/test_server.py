@@ -1,0 +1,422 @@
+"""The production path end to end: gunicorn, the embedded default database, restarts and races."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from PIL import Image
+from pymongo import MongoClient
+
+from config import DEFAULTS, PROJECT_ROOT
+from store.embedded_server import free_port, stop_embedded_server
+from tests.helpers import PASSWORD, image_bytes
+
+pytestmark = pytest.mark.integration
+
+
+class LiveServer:
+    """`make run`'s command (gunicorn with the embedded default) on a free port of its own."""
+
+    def __init__(self, instance: Path, keep_output: bool = False, **settings: str) -> None:
+        self.instance = instance
+        self.settings = settings
+        # Where gunicorn's stdout and stderr go when kept (else they are discarded).
+        self.stdout_path = instance.parent / "stdout.log" if keep_output else None
+        self.stderr_path = instance.parent / "stderr.log" if keep_output else None
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start gunicorn and wait until it answers."""
+        self.launch()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError("the server did not start")
+
+    def launch(self) -> None:
+        """Start gunicorn without waiting for it."""
+        environment = {name: "" for name in DEFAULTS}  # shut out the developer's .env
+        environment.update(
+            INSTANCE_PATH=str(self.instance), PORT=str(self.port), RATELIMIT_ENABLED="false"
+        )
+        environment.update(self.settings)
+        self.instance.parent.mkdir(parents=True, exist_ok=True)
+        with self._output(self.stdout_path) as stdout, self._output(self.stderr_path) as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **environment, "WEB_CONCURRENCY": "2"},
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
+
+    @staticmethod
+    def _output(path: Path | None) -> Any:
+        """Open a kept output file for appending, or stand in for /dev/null."""
+        return path.open("ab") if path else contextlib.nullcontext(subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        """Stop gunicorn gracefully, as Ctrl-C or a service manager would."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+    def kill(self) -> None:
+        """Kill gunicorn and all its workers at once, as a power cut would."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def database(self) -> MongoClient:
+        """Open a client on the embedded server this instance folder runs."""
+        state = json.loads((self.instance / "database" / "server.json").read_text())
+        return MongoClient(f"mongodb://127.0.0.1:{state['port']}/", serverSelectionTimeoutMS=5000)
+
+    def kill_database(self) -> None:
+        """Kill the embedded server outright, as a power cut would."""
+        state = json.loads((self.instance / "database" / "server.json").read_text())
+        os.kill(state["pid"], signal.SIGKILL)
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    """Yield a started live server; stop it and its database afterwards."""
+    server = LiveServer(tmp_path / "instance")
+    server.start()
+    yield server
+    if server.process and server.process.poll() is None:
+        server.stop()
+    stop_embedded_server(server.instance)
+
+
+@pytest.fixture(scope="module")
+def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Yield one live server for the tests that only read or add independent records."""
+    server = LiveServer(tmp_path_factory.mktemp("shared") / "instance")
+    server.start()
+    yield server
+    server.stop()
+    stop_embedded_server(server.instance)
+
+
+def sign_up_and_log_in(url: str, email: str) -> dict[str, str]:
+    """Sign up over HTTP and return the Authorization header."""
+    body = {"name": "Ada Lovelace", "email": email, "password": PASSWORD}
+    assert requests.post(url + "/users/", json=body, timeout=10).status_code == 201
+    login = requests.post(url + "/users/login", json=body, timeout=10)
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+
+def create_book(url: str, headers: dict[str, str], title: str) -> requests.Response:
+    """Create a book with a JPEG cover over HTTP."""
+    return requests.post(
+        url + "/books/",
+        headers=headers,
+        data={"title": title, "category": "science"},
+        files={"cover_image": ("cover.jpg", image_bytes(), "image/jpeg")},
+        timeout=10,
+    )
+
+
+def assert_library_intact(server: LiveServer, email: str) -> None:
+    """Log in again and find the book and its served cover."""
+    headers = sign_in(server.url, email)
+    books = requests.get(server.url + "/books/", headers=headers, timeout=10).json()["data"]
+    assert [book["title"] for book in books] == ["Dune"]
+    cover = requests.get(books[0]["image_url"], timeout=10)
+    assert cover.status_code == 200
+    assert cover.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(cover.content)).size == (150, 100)
+
+
+def sign_in(url: str, email: str) -> dict[str, str]:
+    """Log in over HTTP and return the Authorization header."""
+    login = requests.post(
+        url + "/users/login", json={"email": email, "password": PASSWORD}, timeout=10
+    )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+
+def test_make_run_command_serves_the_api_with_zero_configuration(live):
+    response = requests.get(live.url + "/", timeout=10)
+
+    assert response.text == "Hello World!"
+    assert (live.instance / "secret_key").is_file()
+    assert (live.instance / "database" / "server.json").is_file()
+
+
+def test_data_survives_a_graceful_restart(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    assert create_book(live.url, headers, "Dune").status_code == 201
+
+    live.stop()
+    live.start()
+
+    assert_library_intact(live, "ada@example.com")
+    # The token issued before the restart still works: the generated key was kept.
+    assert requests.get(live.url + "/users/", headers=headers, timeout=10).status_code == 200
+
+
+def test_data_survives_the_database_and_the_server_being_killed(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    assert create_book(live.url, headers, "Dune").status_code == 201
+
+    live.kill_database()
+    live.kill()
+    live.start()
+
+    assert_library_intact(live, "ada@example.com")
+
+
+def test_concurrent_sign_ups_with_one_email_give_one_account(live):
+    body = {"name": "Ada Lovelace", "email": "race@example.com", "password": PASSWORD}
+
+    def attempt(_: int) -> int:
+        return requests.post(live.url + "/users/", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = sorted(pool.map(attempt, range(20)))
+
+    assert statuses == [201] + [409] * 19
+    with live.database() as client:
+        assert client.myDatabase.users.count_documents({"email": "race@example.com"}) == 1
+
+
+def test_concurrent_creates_of_one_title_give_one_book_and_one_file(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+
+    def attempt(_: int) -> int:
+        return create_book(live.url, headers, "Dune").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(attempt, range(10)))
+
+    assert statuses == [201] + [409] * 9
+    with live.database() as client:
+        assert client.myDatabase.books.count_documents({}) == 1
+    assert len(list((live.instance / "covers").iterdir())) == 1
+
+
+def raw_request(server: LiveServer, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send bytes as they are over a socket; return the status line, headers and body."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status, headers, body
+
+
+def test_oversized_header_is_answered_431_in_json(shared_live):
+    response = requests.get(
+        shared_live.url + "/users/", headers={"Authorization": "Bearer " + "a" * 10000}, timeout=10
+    )
+
+    assert response.status_code == 431
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {
+        "message": "Request headers are too large",
+        "data": None,
+        "error": "Request Header Fields Too Large",
+    }
+
+
+def test_overlong_url_is_answered_414_in_json(shared_live):
+    response = requests.get(shared_live.url + "/books/" + "a" * 5000, timeout=10)
+
+    assert response.status_code == 414
+    assert response.json() == {
+        "message": "Request line is too long",
+        "data": None,
+        "error": "URI Too Long",
+    }
+
+
+def test_malformed_http_is_answered_400_in_json(shared_live):
+    status, headers, body = raw_request(shared_live, b"GARBAGE\r\n\r\n")
+
+    assert status.split(" ", 2)[1] == "400"
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "message": "Malformed HTTP request",
+        "data": None,
+        "error": "Bad Request",
+    }
+
+
+def test_upload_over_the_limit_is_answered_413_in_json_and_stores_nothing(shared_live):
+    headers = sign_up_and_log_in(shared_live.url, "big@example.com")
+    covers_before = set((shared_live.instance / "covers").glob("*"))
+
+    response = requests.post(
+        shared_live.url + "/books/",
+        headers=headers,
+        data={"title": "Too big", "category": "science"},
+        files={"cover_image": ("big.jpg", os.urandom(6 * 1024 * 1024), "image/jpeg")},
+        timeout=30,
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "message": "Request body is larger than 5242880 bytes",
+        "data": None,
+        "error": "Request Entity Too Large",
+    }
+    assert set((shared_live.instance / "covers").glob("*")) == covers_before
+    books = requests.get(shared_live.url + "/books/", headers=headers, timeout=10).json()
+    assert books["data"] == []
+
+
+def log_in_pair(url: str, email: str) -> dict[str, str]:
+    """Log in over HTTP and return the login data (tokens included)."""
+    body = {"email": email, "password": PASSWORD}
+    response = requests.post(url + "/users/login", json=body, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def test_revocation_survives_a_restart(live):
+    sign_up_and_log_in(live.url, "ada@example.com")
+    data = log_in_pair(live.url, "ada@example.com")
+    bearer = {"Authorization": f"Bearer {data['token']}"}
+    assert requests.post(live.url + "/users/logout", headers=bearer, timeout=10).status_code == 204
+
+    live.stop()
+    live.start()
+
+    assert requests.get(live.url + "/users/", headers=bearer, timeout=10).status_code == 401
+    refreshed = requests.post(
+        live.url + "/users/token/refresh", json={"refresh_token": data["refresh_token"]}, timeout=10
+    )
+    assert refreshed.status_code == 401
+
+
+def test_two_server_processes_on_one_database_agree_on_revocation(tmp_path):
+    key = "a-shared-secret-key-of-at-least-32-bytes!!"
+    first = LiveServer(tmp_path / "first", SECRET_KEY=key)
+    first.start()
+    port = json.loads((first.instance / "database" / "server.json").read_text())["port"]
+    # The second server shares the first's database (as instances share one DATABASE_URL).
+    second = LiveServer(
+        tmp_path / "second", SECRET_KEY=key, DATABASE_URL=f"mongodb://127.0.0.1:{port}/myDatabase"
+    )
+    second.start()
+    try:
+        sign_up_and_log_in(first.url, "ada@example.com")
+        data = log_in_pair(first.url, "ada@example.com")
+        bearer = {"Authorization": f"Bearer {data['token']}"}
+        assert requests.get(second.url + "/users/", headers=bearer, timeout=10).status_code == 200
+
+        requests.post(second.url + "/users/logout", headers=bearer, timeout=10)
+
+        assert requests.get(first.url + "/users/", headers=bearer, timeout=10).status_code == 401
+        # The second server does not own the database: stopping it leaves the database up.
+        second.stop()
+        assert requests.get(first.url + "/users/", headers=bearer, timeout=10).status_code == 401
+        assert log_in_pair(first.url, "ada@example.com")["token"]
+    finally:
+        for server in (first, second):
+            if server.process and server.process.poll() is None:
+                server.stop()
+        stop_embedded_server(first.instance)
+
+
+# Supervision: the server that owns an instance folder watches its embedded database ------------
+
+
+def database_state(instance: Path) -> dict[str, Any]:
+    """Return the embedded server's recorded pid and port."""
+    return json.loads((instance / "database" / "server.json").read_text())
+
+
+def alive(pid: int) -> bool:
+    """Tell whether a process exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until(condition: Any, seconds: float = 60) -> None:
+    """Wait until condition() is true (polled), failing after a generous deadline."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)
+
+
+def ready(url: str) -> bool:
+    """Tell whether /ready answers 200."""
+    try:
+        return requests.get(url + "/ready", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_a_killed_database_is_restarted_on_its_port_and_the_api_recovers(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    before = database_state(live.instance)
+
+    live.kill_database()
+    wait_until(lambda: database_state(live.instance)["pid"] != before["pid"])
+    wait_until(lambda: ready(live.url))
+
+    assert database_state(live.instance)["port"] == before["port"]
+    created = create_book(live.url, headers, "After the restart")
+    assert created.status_code == 201, created.text
+    listed = requests.get(live.url + "/books/", headers=headers, timeout=10)
+    assert [book["title"] for book in listed.json()["data"]] == ["After the restart"]
+
+
+def test_a_second_server_on_the_same_instance_folder_is_refused(live, tmp_path):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    second = LiveServer(live.instance, keep_output=True)
+    second.stdout_path = tmp_path / "second.out"
+    second.stderr_path = tmp_path / "second.err"
+
+    second.launch()
+    assert second.process is not None
+    status = second.process.wait(timeout=120)
+
+    assert status != 0
+    assert "another server is already running on" in second.stderr_path.read_text()
+    assert create_book(live.url, headers, "Still served").status_code == 201
+
+
+def test_a_database_left_by_a_killed_server_is_adopted_then_stopped(live):
+    sign_up_and_log_in(live.url, "ada@example.com")
+    orphan = database_state(live.instance)["pid"]
+
+    live.kill()
+    assert alive(orphan)
+    live.start()
+
+    assert database_state(live.instance)["pid"] == orphan
+    live.stop()
+    wait_until(lambda: not alive(orphan))
