@@ -26,8 +26,8 @@ from validate import (
     validate_password_change,
 )
 from web import mailer
+from web.rate_keys import checking_second_factor
 from web.ratelimit import (
-    checking_second_factor,
     limit_login,
     limit_password_check,
     limit_refresh,

@@ -8,12 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top. A module may import from its own package or from a lower layer, never higher.
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("request_schema",),
     ("config", "validate", "save_image"),
     ("store", "crypto"),
     ("web",),
     ("models",),
     ("auth",),
     ("auth_middleware",),
+    ("api_docs",),
     ("routes",),
     ("app",),
     ("wsgi", "gunicorn.conf"),

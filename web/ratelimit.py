@@ -13,15 +13,11 @@ back when the answer is not one (settle_reservations): a right password costs no
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import hmac
-import ipaddress
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,20 +25,16 @@ from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
-from werkzeug.exceptions import HTTPException
 
 from config import ConfigError
 from store.ratelimit_storage import (
     STORAGE_SCHEME,
     fail_open,
     init_storage,
-    is_live,
     refund_reservations,
     remember_key,
 )
-from validate import normalise_email
-from web.client_address import client_address, parse_address
-from web.request_body import is_unicode_text
+from web import rate_keys
 from web.responses import ApiError, error_response
 
 View = Callable[..., Any]
@@ -69,118 +61,17 @@ ACCOUNT_HASH_PURPOSE = b"rate-limit account"
 ADDRESS_HASH_PURPOSE = b"rate-limit address"
 
 
-# What each limit counts ------------------------------------------------------------------------
-
-
-def _address_key() -> str:
-    """Return the client address as a limit key (an IPv6 client's whole /64)."""
-    address = client_address()
-    parsed = parse_address(address)
-    if isinstance(parsed, ipaddress.IPv6Address):
-        return str(ipaddress.ip_network((parsed, IPV6_CLIENT_PREFIX), strict=False))
-    return address
-
-
-def _login_account_key() -> str | None:
-    """Return a hash of the login body's normalised email, or None if it has no string email."""
-    try:
-        body = request.get_json(silent=True)
-    except (RecursionError, HTTPException):
-        # Too deep or too large: the view answers 400 or 413 without checking a password.
-        return None
-    email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str) or not is_unicode_text(body):
-        # A lone surrogate anywhere: the view answers 400 without checking a password.
-        return None
-    # Hashed: the collection holds no email addresses, and a huge one makes a short key.
-    return account_hash(normalise_email(email).encode("utf-8", "surrogatepass"))
-
-
-def _keyed_hash(purpose: bytes, value: bytes) -> str:
-    """Return HMAC-SHA256 of value under a key derived from SECRET_KEY for this purpose."""
-    secret = current_app.config["SECRET_KEY"]
-    secret = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
-    # Keyed: without SECRET_KEY nobody can tell from a counter key (or a log line) whose it is,
-    # as anyone could by hashing candidate emails if the hash were unsalted.
-    key = hmac.new(secret, purpose, hashlib.sha256).digest()
-    return hmac.new(key, value, hashlib.sha256).hexdigest()
-
-
-def account_hash(normalised_email: bytes) -> str:
-    """Return the keyed hash that names an account (its normalised email) in counters and logs."""
-    return _keyed_hash(ACCOUNT_HASH_PURPOSE, normalised_email)
-
-
-def _account_address_key() -> str | None:
-    """Return the login's account hash joined with the client address key, or None."""
-    account = _login_account_key()
-    return None if account is None else f"{account}|{_address_key()}"
-
-
-def _known_address_key(account: str) -> str:
-    """Return the counter key remembering that this client address logged in to this account."""
-    address = _keyed_hash(ADDRESS_HASH_PURPOSE, _address_key().encode("utf-8", "surrogatepass"))
-    return f"{KNOWN_ADDRESS_PREFIX}/{account}/{address}"
-
-
-def _ceiling_exempt() -> bool:
-    """Tell whether the account ceiling skips this login: no account, or a known address."""
-    account = _login_account_key()
-    if account is None:
-        return True
-    # The storage failing answers "unknown address": the ceiling then fails open by itself.
-    return fail_open(False, functools.partial(is_live, _known_address_key(account)))
-
-
 def _remember_login_address() -> None:
     """Record that the client address logged in to the login body's account (exempts it)."""
-    account = _login_account_key()
+    account = rate_keys.login_account_key()
     state = _state()
     # No ceiling, nothing to be exempt from.
     if account is None or state is None or not state.limits.get("RATELIMIT_LOGIN_ACCOUNT_CEILING"):
         return
-    seconds = int(current_app.config.get("REFRESH_TOKEN_TTL") or DEFAULT_KNOWN_ADDRESS_SECONDS)
-    fail_open(None, functools.partial(remember_key, _known_address_key(account), seconds))
-
-
-def _user_id_key() -> str | None:
-    """Return the authenticated user's id that limit_password_check remembered."""
-    return g.get(USER_ID_KEY)
-
-
-@contextlib.contextmanager
-def checking_second_factor() -> Iterator[None]:
-    """Mark a login's password as right while its second steps run (a 401 then is the code's)."""
-    setattr(g, SECOND_FACTOR_KEY, True)
-    yield
-    # Passed: a 401 after this (a session race) is the password's again.
-    setattr(g, SECOND_FACTOR_KEY, False)
-
-
-def _login_failed(response: Response) -> bool:
-    """Tell whether a login was refused for its password (not for its two-factor code)."""
-    return response.status_code == 401 and not g.get(SECOND_FACTOR_KEY, False)
-
-
-def _otp_failed(response: Response) -> bool:
-    """Tell whether a login with the right password was refused for a wrong two-factor code."""
-    if response.status_code != 401 or not g.get(SECOND_FACTOR_KEY, False):
-        return False
-    body = response.get_json(silent=True)
-    # Asking for the code is the first step of every 2FA login, not a failure.
-    return not (isinstance(body, dict) and body.get("error") == OTP_REQUIRED_ERROR)
-
-
-CREDENTIAL_FIELDS = ("current_password", "password", "otp")
-
-
-def _current_password_wrong(response: Response) -> bool:
-    """Tell whether a request was refused for a wrong password or two-factor code."""
-    if response.status_code != 400:
-        return False
-    body = response.get_json(silent=True)
-    error = body.get("error") if isinstance(body, dict) else None
-    return isinstance(error, dict) and any(field in error for field in CREDENTIAL_FIELDS)
+    seconds = int(
+        current_app.config.get("REFRESH_TOKEN_TTL") or rate_keys.DEFAULT_KNOWN_ADDRESS_SECONDS
+    )
+    fail_open(None, functools.partial(remember_key, rate_keys.known_address_key(account), seconds))
 
 
 @dataclass(frozen=True)
@@ -199,39 +90,48 @@ class LimitRule:
     exempt: Callable[[], bool] | None = None
 
 
-SIGNUP_RULES = (LimitRule("RATELIMIT_SIGNUP_PER_ADDRESS", _address_key, "address"),)
+SIGNUP_RULES = (LimitRule("RATELIMIT_SIGNUP_PER_ADDRESS", rate_keys.address_key, "address"),)
 LOGIN_RULES = (
     # Per account and address: one client's guesses never lock the owner out elsewhere.
-    LimitRule("RATELIMIT_LOGIN_PER_ACCOUNT", _account_address_key, "account", _login_failed),
+    LimitRule(
+        "RATELIMIT_LOGIN_PER_ACCOUNT",
+        rate_keys.account_address_key,
+        "account",
+        rate_keys.login_failed,
+    ),
     # Per account over every address (distributed guessing), except addresses it logged in from.
     LimitRule(
         "RATELIMIT_LOGIN_ACCOUNT_CEILING",
-        _login_account_key,
+        rate_keys.login_account_key,
         "account-ceiling",
-        _login_failed,
-        exempt=_ceiling_exempt,
+        rate_keys.login_failed,
+        exempt=rate_keys.ceiling_exempt,
     ),
-    LimitRule("RATELIMIT_LOGIN_PER_ADDRESS", _address_key, "address", _login_failed),
+    LimitRule(
+        "RATELIMIT_LOGIN_PER_ADDRESS", rate_keys.address_key, "address", rate_keys.login_failed
+    ),
 )
 # Reserved by reserve_code_attempt when a login's code is about to be checked, not before the
 # view: a login whose password turns out wrong never holds a code attempt.
 SECOND_FACTOR_RULES = (
-    LimitRule("RATELIMIT_OTP_PER_ACCOUNT", _login_account_key, "otp", _otp_failed),
+    LimitRule(
+        "RATELIMIT_OTP_PER_ACCOUNT", rate_keys.login_account_key, "otp", rate_keys.otp_failed
+    ),
 )
-REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", _address_key, "address"),)
+REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", rate_keys.address_key, "address"),)
 PASSWORD_CHECK_RULES = (
     # One budget per account across every route that asks for the current password.
     LimitRule(
         "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT",
-        _user_id_key,
+        rate_keys.user_id_key,
         "password-check",
-        _current_password_wrong,
+        rate_keys.current_password_wrong,
         shared=True,
     ),
 )
 EMAIL_RULES = (
-    LimitRule("RATELIMIT_EMAIL_PER_ADDRESS", _address_key, "address"),
-    LimitRule("RATELIMIT_EMAIL_PER_ACCOUNT", _login_account_key, "account"),
+    LimitRule("RATELIMIT_EMAIL_PER_ADDRESS", rate_keys.address_key, "address"),
+    LimitRule("RATELIMIT_EMAIL_PER_ACCOUNT", rate_keys.login_account_key, "account"),
 )
 ALL_RULES = (
     SIGNUP_RULES
@@ -292,7 +192,7 @@ def init_rate_limits(app: Flask) -> None:
     state.rate_items = {setting: parse_many(rate) for setting, rate in state.limits.items() if rate}
     app.after_request(settle_reservations)
     state.limiter = Limiter(
-        _address_key,
+        rate_keys.address_key,
         strategy="fixed-window",
         # ratelimit_storage.DatabaseStorage, registered under this scheme when it was imported.
         storage_uri=f"{STORAGE_SCHEME}://",
