@@ -126,8 +126,11 @@ def test_a_body_trickled_past_the_body_timeout_is_answered_408_and_closed(deadli
         answer = trickle_until_closed(connection, b" ")
 
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.split(b"\r\n")[0] == b"HTTP/1.1 408 Request Timeout"
-    assert b"Connection: close" in head.split(b"\r\n")
+    status, *lines = head.split(b"\r\n")
+    assert status == b"HTTP/1.1 408 Request Timeout"
+    assert b"Connection: close" in lines
+    assert b"Content-Type: application/json" in lines
+    assert b"X-Content-Type-Options: nosniff" in lines
     assert json.loads(body) == {
         "message": "Request body not received in time",
         "data": None,
