@@ -31,9 +31,9 @@ import gunicorn.util
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.ggevent import GeventWorker
 
-from body_deadline import BodyDeadline, RequestBodyTimeout
 from config import ConfigError, load_settings
 from store.embedded_server import EmbeddedServerError, own_instance, stop_embedded_server, supervise
+from web.body_deadline import BodyDeadline, RequestBodyTimeout
 from web.http_headers import DEFAULT_HEADERS, FORCED_HEADERS
 from web.logs import JsonFormatter
 

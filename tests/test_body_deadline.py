@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from gevent import socket as gevent_socket
 
-from body_deadline import BodyDeadline, DeadlineInput, RequestBodyTimeout
+from web.body_deadline import BodyDeadline, DeadlineInput, RequestBodyTimeout
 
 # Long enough for a few local bytes to arrive, short enough for a stalled read to end quickly.
 SHORT_DEADLINE_SECONDS = 0.2

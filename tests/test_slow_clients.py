@@ -11,7 +11,7 @@ from contextlib import ExitStack
 import pytest
 import requests
 
-from embedded_server import stop_embedded_server
+from store.embedded_server import stop_embedded_server
 from tests.conftest import PASSWORD
 from tests.test_server import LiveServer
 
