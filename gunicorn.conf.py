@@ -93,10 +93,10 @@ def when_ready(server: Any) -> None:
     # Under gevent a thread is a greenlet, and a fork copies every live greenlet into the worker:
     # those preloading stopped (closed MongoClients' monitors) must end before the first fork.
     deadline = time.monotonic() + STOPPED_THREADS_WAIT_SECONDS
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread():
-            thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    leftovers = [thread.name for thread in threading.enumerate()][1:]
+    others = [thread for thread in threading.enumerate() if thread is not threading.main_thread()]
+    for thread in others:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    leftovers = [thread.name for thread in others if thread.is_alive()]
     if leftovers:
         server.log.warning("threads still running before the first fork: %s", leftovers)
     if _embedded:
