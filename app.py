@@ -130,6 +130,9 @@ def sweep_leftovers(app: Flask) -> None:
         except (OSError, PyMongoError) as error:
             logger.warning("could not sweep cover leftovers at start: %s", type(error).__name__)
             return
+        finally:
+            # GridFS covers opened a client: like the one init_app used, it must not cross a fork.
+            database.close_client(app)
     if removed:
         logger.info("removed %d cover leftovers of interrupted uploads", removed)
 

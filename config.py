@@ -64,9 +64,13 @@ DEFAULTS: dict[str, Any] = {
     "READY_TIMEOUT_MS": 1000,
     "LOG_LEVEL": "INFO",
     "ACCESS_LOG": True,
-    # gunicorn (gunicorn.conf.py): worker processes (empty: 2 x CPUs + 1) and threads per worker.
+    # gunicorn (gunicorn.conf.py): worker processes (empty: 2 x CPUs + 1), connections each serves.
     "WEB_CONCURRENCY": None,
-    "GUNICORN_THREADS": 2,
+    "WORKER_CONNECTIONS": 1000,
+    # Seconds a client may take to send a request's line and headers (also the keep-alive idle
+    # time), and its whole body, counted from the end of the headers, before it is cut off.
+    "REQUEST_HEADER_TIMEOUT": 10,
+    "REQUEST_BODY_TIMEOUT": 60,
 }
 
 INTEGER_SETTINGS = (
@@ -81,7 +85,9 @@ INTEGER_SETTINGS = (
     "SMTP_PORT",
     "RESET_TOKEN_TTL",
     "VERIFY_TOKEN_TTL",
-    "GUNICORN_THREADS",
+    "WORKER_CONNECTIONS",
+    "REQUEST_HEADER_TIMEOUT",
+    "REQUEST_BODY_TIMEOUT",
 )
 BOOLEAN_SETTINGS = (
     "DEBUG",

@@ -32,7 +32,7 @@ from bench.harness import (
 SHELF_SIZE = 20
 CONNECTIONS = 8
 BACKENDS = {
-    # The production defaults: 2 x CPUs + 1 workers of 2 threads, rate limits on.
+    # The production defaults: 2 x CPUs + 1 gevent workers, rate limits on.
     "embedded": {},
     # mongomock lives in each worker, so one worker holds the data.
     "mongomock": {"BENCH_BACKEND": "mongomock", "WEB_CONCURRENCY": "1"},

@@ -71,19 +71,16 @@ def revive(instance_path: str | os.PathLike[str]) -> bool:
         return True
 
 
-def supervise(instance_path: str | os.PathLike[str], stop: threading.Event) -> threading.Thread:
-    """Watch this instance folder's server from a daemon thread, restarting it when it dies."""
+def supervise(instance_path: str | os.PathLike[str], stop: threading.Event) -> None:
+    """Watch this instance folder's server until `stop` is set, restarting it when it dies.
 
-    def watch() -> None:
-        while not stop.wait(SUPERVISION_INTERVAL_SECONDS):
-            try:
-                revive(instance_path)
-            except (EmbeddedServerError, OSError, subprocess.SubprocessError) as error:
-                logger.error("could not restart the embedded database: %s", error)
-
-    thread = threading.Thread(target=watch, name="embedded-database-supervisor", daemon=True)
-    thread.start()
-    return thread
+    It blocks: the caller runs it in a thread (or greenlet) of its own.
+    """
+    while not stop.wait(SUPERVISION_INTERVAL_SECONDS):
+        try:
+            revive(instance_path)
+        except (EmbeddedServerError, OSError, subprocess.SubprocessError) as error:
+            logger.error("could not restart the embedded database: %s", error)
 
 
 class InstanceLockedError(EmbeddedServerError):

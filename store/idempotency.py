@@ -18,7 +18,8 @@ from store.database import get_db
 from store.timestamps import as_utc, now
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
-# Longer than any request may run (gunicorn's 30 s timeout): a live request keeps its key.
+# Longer than a request runs once it claims its key (its body is in by then; each database call
+# is bounded by DB_TIMEOUT_MS, the cover by its decoding budget): a live request keeps its key.
 LEASE_SECONDS = 35
 
 

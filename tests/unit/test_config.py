@@ -69,7 +69,7 @@ def test_database_url_must_be_a_mongodb_url_and_is_never_echoed(tmp_path, url):
         ("MAX_CONTENT_LENGTH", "-1"),
         ("ACCESS_TOKEN_TTL", "0"),
         ("WEB_CONCURRENCY", "two"),
-        ("GUNICORN_THREADS", "0"),
+        ("WORKER_CONNECTIONS", "0"),
     ],
 )
 def test_numbers_must_be_positive_whole_numbers(name, value):
