@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from config import PROJECT_ROOT, ConfigError, load_settings
-from tests.helpers import base_config, log_in, sign_up
+from tests.helpers import base_config, log_in, real_server_only, sign_up
 
 
 @pytest.mark.parametrize("key", ["my-weak-key", "x" * 31, "é" * 15])
@@ -38,6 +38,8 @@ def test_without_secret_key_one_is_generated_once_with_mode_0600(tmp_path, make_
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
 
 
+# Logs in through the app: the sessions' client-level bulk write needs a real server.
+@real_server_only
 def test_tokens_survive_a_restart_with_the_generated_key(make_app):
     before = make_app(SECRET_KEY=None).test_client()
     sign_up(before, "ada@example.com")
