@@ -19,7 +19,6 @@ CONFIRM = {"password": PASSWORD}
 
 NEW_PASSWORD = "Brand-New-Horse-7"
 SURROGATE = "\ud800"
-mongomock_only = pytest.mark.parametrize("backend", ["mongomock"], indirect=True)
 
 
 def post_raw_json(
@@ -433,7 +432,6 @@ JSON_ROUTES = [
 ]
 
 
-@mongomock_only
 @pytest.mark.parametrize(
     ("method", "path", "needs_token", "fields"),
     JSON_ROUTES,
@@ -480,7 +478,6 @@ def multipart_body(fields: dict[str, bytes], cover: bytes | None = None) -> byte
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
-@mongomock_only
 @pytest.mark.parametrize("method", ["POST", "PUT"])
 @FUZZ_SETTINGS
 @given(data=st.data())
