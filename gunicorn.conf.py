@@ -32,7 +32,13 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.ggevent import GeventWorker
 
 from config import ConfigError, load_settings
-from store.embedded_server import EmbeddedServerError, own_instance, stop_embedded_server, supervise
+from store.embedded_server import (
+    EmbeddedServerError,
+    own_instance,
+    stop_embedded_server,
+    supervise,
+    supervision_stop,
+)
 from web.body_deadline import BodyDeadline, RequestBodyTimeout
 from web.http_headers import DEFAULT_HEADERS, FORCED_HEADERS
 from web.logs import JsonFormatter
@@ -74,7 +80,7 @@ control_socket_disable = True
 # start beside another server on the same folder, watches the database (restarting it if it dies)
 # and stops it on exit, whether it started it or adopted one a killed server left running.
 _embedded = not _settings["DATABASE_URL"]
-_supervisor_stop = threading.Event()
+_supervisor_stop = supervision_stop(_settings["INSTANCE_PATH"])
 if _embedded:
     try:
         _owner_lock = own_instance(_settings["INSTANCE_PATH"])

@@ -87,6 +87,18 @@ class InstanceLockedError(EmbeddedServerError):
     """Another server already owns this instance folder's database."""
 
 
+# The instance folders this process owns (their lock descriptors), for the life of the process.
+_OWNED_INSTANCES: dict[Path, int] = {}
+# One "stop supervising" event per instance folder and process: gunicorn re-reads its settings on
+# SIGHUP, and the settings that stop the server must stop the watcher the first ones started.
+_SUPERVISION_STOPS: dict[Path, threading.Event] = {}
+
+
+def supervision_stop(instance_path: str | os.PathLike[str]) -> threading.Event:
+    """Return this process's event that ends the supervision of an instance folder's server."""
+    return _SUPERVISION_STOPS.setdefault(Path(instance_path).resolve(), threading.Event())
+
+
 def own_instance(instance_path: str | os.PathLike[str]) -> int:
     """Take the instance folder's owner lock for this process's life; return its descriptor.
 
@@ -94,6 +106,10 @@ def own_instance(instance_path: str | os.PathLike[str]) -> int:
     same folder would take the database from under the first when it stopped.
     """
     folder = database_dir(instance_path)
+    owned = _OWNED_INSTANCES.get(folder.resolve())
+    if owned is not None:
+        # gunicorn re-reads its configuration on SIGHUP, in the same process: it owns the folder.
+        return owned
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(folder / OWNER_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -104,6 +120,7 @@ def own_instance(instance_path: str | os.PathLike[str]) -> int:
             f"another server is already running on {Path(instance_path).resolve()}; stop it "
             "first, or give this one its own INSTANCE_PATH (and PORT)"
         ) from None
+    _OWNED_INSTANCES[folder.resolve()] = descriptor
     return descriptor
 
 

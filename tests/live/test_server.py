@@ -179,6 +179,36 @@ def test_data_survives_a_graceful_restart(live):
     assert requests.get(live.url + "/users/", headers=headers, timeout=10).status_code == 200
 
 
+def worker_pids(master: int) -> set[int]:
+    """The process ids of a gunicorn master's children (its workers), read from /proc."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{master}/task").glob("*/children"):
+        with contextlib.suppress(FileNotFoundError):
+            children.update(int(pid) for pid in task.read_text().split())
+    return children
+
+
+def test_a_reload_signal_replaces_the_workers_and_keeps_serving(live):
+    headers = sign_up_and_log_in(live.url, "ada@example.com")
+    assert create_book(live.url, headers, "Dune").status_code == 201
+    assert live.process is not None
+    before = worker_pids(live.process.pid)
+
+    # SIGHUP: gunicorn re-reads its configuration (in this same process) and replaces its workers.
+    live.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while live.process.poll() is None and time.monotonic() < deadline:
+        workers = worker_pids(live.process.pid)
+        if workers and not workers & before:
+            break
+        time.sleep(0.1)
+
+    assert live.process.poll() is None, "the server exited on SIGHUP"
+    assert not worker_pids(live.process.pid) & before
+    assert_library_intact(live, "ada@example.com")
+    assert requests.get(live.url + "/users/", headers=headers, timeout=10).status_code == 200
+
+
 def test_data_survives_the_database_and_the_server_being_killed(live):
     headers = sign_up_and_log_in(live.url, "ada@example.com")
     assert create_book(live.url, headers, "Dune").status_code == 201
