@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SessionInterface
 from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.utils import cached_property
@@ -79,12 +80,27 @@ class StreamedBodyLimit(LimitedStream):
         return size
 
 
+class NoCookieSession(SessionInterface):
+    """No Flask session at all: clients authenticate with a bearer token on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        """Open nothing (Flask then hands views its read-only null session)."""
+        # Flask's cookie session would build a signing serializer on every request for
+        # nothing: no view reads or writes flask.session (the web UI is static files).
+        return None
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        """Write no cookie."""
+        return None
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, .env and explicit overrides."""
     settings = load_settings(config)
     make_instance_folder_private(settings["INSTANCE_PATH"])
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.request_class = InMemoryUploadRequest
+    app.session_interface = NoCookieSession()
     # /books and /books/ both answer, and //books/ is a 404: Werkzeug's redirects would be HTML.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False

@@ -291,6 +291,9 @@ def get_books(current_user: dict[str, Any]) -> Response:
 
 def _book_query(args: Any) -> BookQuery:
     """Build the shelf query from validated parameters."""
+    if not args:
+        # The tutorial's plain GET /books/: every parameter at its default, none looked up.
+        return BookQuery(per_page=PER_PAGE_DEFAULT)
     category = args.get("category")
     search = args.get("q")
     return BookQuery(

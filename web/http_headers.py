@@ -123,8 +123,11 @@ def add_security_headers(response: Response) -> Response:
     """Add nosniff, the referrer, framing, content and caching policies; drop any Server header."""
     for name, value in FORCED_HEADERS.items():
         response.headers[name] = value
+    # One pass over the headers: Werkzeug answers each `name in headers` miss by raising and
+    # catching an exception, once per default header on every response.
+    chosen = {name.lower() for name, _ in response.headers.items()}
     for name, value in DEFAULT_HEADERS.items():
-        if name not in response.headers:
+        if name.lower() not in chosen:
             response.headers[name] = value
     # gunicorn writes its own (versionless) Server header: a second one would only add noise.
     response.headers.pop("Server", None)

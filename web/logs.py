@@ -124,8 +124,9 @@ def init_logging(app: Flask) -> None:
         werkzeug_logger.addFilter(_drop_dev_server_request_lines)
     # Flask's own text handler on app.logger would print every app record a second time.
     app.logger.removeHandler(default_handler)
-    app.before_request(start_request_timer)
     if app.config.get("ACCESS_LOG", True):
+        # Only the access line reads the timer (gunicorn writes its own line instead).
+        app.before_request(start_request_timer)
         app.after_request(log_access)
 
 

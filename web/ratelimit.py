@@ -42,6 +42,13 @@ View = Callable[..., Any]
 EXTENSION_KEY = "ratelimit"
 # IPv6 clients get a whole /64 each, so one client counts once however many addresses it uses.
 IPV6_CLIENT_PREFIX = 64
+# Flask-Limiter's own settings that its before-request hook checks (this app sets none).
+LIMITER_WIDE_SETTINGS = (
+    "RATELIMIT_APPLICATION",
+    "RATELIMIT_DEFAULT",
+    "RATELIMIT_META",
+    "RATELIMIT_IN_MEMORY_FALLBACK",
+)
 USER_ID_KEY = "rate_limit_user_id"
 FALLBACK_LIMITS = {
     "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour",
@@ -200,7 +207,13 @@ def init_rate_limits(app: Flask) -> None:
         # The storage already fails open; this keeps any other limiter fault from becoming a 500.
         swallow_errors=True,
     )
+    hooks_before = list(app.before_request_funcs.get(None, []))
     state.limiter.init_app(app)
+    if not any(app.config.get(name) for name in LIMITER_WIDE_SETTINGS):
+        # Every limit here wraps its own views (_limited_by) and is checked when they run; the
+        # hook init_app adds before every request only checks app-wide, default and meta
+        # limits, of which there are none: on every route it is pure cost, so it goes.
+        app.before_request_funcs[None] = hooks_before
 
 
 def handle_rate_limit_exceeded(error: RateLimitExceeded) -> Response:
