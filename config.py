@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
+from limits import parse_many
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 MIN_SECRET_KEY_BYTES = 32
@@ -99,6 +100,10 @@ BOOLEAN_SETTINGS = (
 
 
 COVER_STORAGES = ("local", "gridfs")
+# The rates of the rate limits (RATELIMIT_ENABLED switches them all).
+RATE_SETTINGS = tuple(
+    name for name in DEFAULTS if name.startswith("RATELIMIT_") and name != "RATELIMIT_ENABLED"
+)
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -136,6 +141,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
     settings["TRUSTED_HOSTS"] = trusted_hosts(settings)
     parse_trusted_proxies(settings["TRUSTED_PROXIES"] or "")
+    rate_limits(settings)
     if settings["SECRET_KEY"] is not None:
         check_secret_key(settings["SECRET_KEY"])
     settings["PREVIOUS_SECRET_KEYS"] = _previous_keys(settings["PREVIOUS_SECRET_KEYS"])
@@ -153,6 +159,23 @@ def parse_trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
                 f"TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
             ) from None
     return tuple(networks)
+
+
+def rate_limits(settings: Mapping[str, Any]) -> dict[str, str]:
+    """Return every RATELIMIT_* rate by setting name (empty: that limit is off), checked."""
+    rates = {}
+    for name in RATE_SETTINGS:
+        value = settings.get(name, DEFAULTS[name])
+        value = "" if value is None else str(value).strip()
+        if value:
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be a rate such as '5 per minute;20 per hour', got {value!r}"
+                ) from None
+        rates[name] = value
+    return rates
 
 
 def _previous_keys(value: Any) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from bson import ObjectId
@@ -15,6 +14,7 @@ from crypto.passwords import burn_verification, hash_password, needs_rehash, ver
 from store import book_keys, shelf_counts, shelf_index, shelf_search
 from store.database import count_matching, get_db, index_friendly
 from store.documents import parse_object_id, to_public
+from store.shelf_search import BookQuery
 from store.timestamps import now
 from store.two_factor_records import SECURITY_FIELDS
 
@@ -50,17 +50,6 @@ class PreconditionFailedError(Exception):
     def __init__(self, current_version: int) -> None:
         super().__init__(f"the book is now at version {current_version}")
         self.current_version = current_version
-
-
-@dataclass(frozen=True)
-class BookQuery:
-    """One page of a shelf: filter, search, sort and position."""
-
-    category: str | None = None
-    search: str | None = None
-    sort: str = "created_at"
-    page: int = 1
-    per_page: int = 20
 
 
 class LoginMatch(NamedTuple):

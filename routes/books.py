@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from auth_middleware import token_required
 from models import (
-    BookQuery,
     Books,
     ConcurrentUpdateError,
     DuplicateError,
@@ -26,6 +25,7 @@ from store.cover_storage import answer_cover, cover_store
 from store.database import get_db
 from store.idempotency import IdempotencyKeys, record_id, seconds_left
 from store.shelf_index import rebuild
+from store.shelf_search import BookQuery
 from validate import (
     BOOK_CREATE,
     BOOK_LIST_QUERY,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
@@ -22,32 +23,19 @@ SORT_KEYS = {
 }
 
 
-class SearchQuery(Protocol):
-    """What a search needs of a page query (models.BookQuery)."""
+@dataclass(frozen=True)
+class BookQuery:
+    """One page of a shelf: filter, search, sort and position (a list or a search)."""
 
-    @property
-    def category(self) -> str | None:
-        """Only books of this category, or any."""
-
-    @property
-    def search(self) -> str | None:
-        """The words searched for."""
-
-    @property
-    def sort(self) -> str:
-        """One of SORT_KEYS."""
-
-    @property
-    def page(self) -> int:
-        """The page wanted, from 1."""
-
-    @property
-    def per_page(self) -> int:
-        """Books a page holds."""
+    category: str | None = None
+    search: str | None = None
+    sort: str = "created_at"
+    page: int = 1
+    per_page: int = 20
 
 
 def search(
-    collection: Collection, user_id: str, query: SearchQuery, fields: tuple[str, ...]
+    collection: Collection, user_id: str, query: BookQuery, fields: tuple[str, ...]
 ) -> tuple[list[dict[str, Any]], int]:
     """Return one page of the books whose words begin with each word of the search.
 

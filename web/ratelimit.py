@@ -26,7 +26,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 
-from config import ConfigError
+from config import rate_limits
 from store.ratelimit_storage import (
     STORAGE_SCHEME,
     fail_open,
@@ -50,11 +50,6 @@ LIMITER_WIDE_SETTINGS = (
     "RATELIMIT_IN_MEMORY_FALLBACK",
 )
 USER_ID_KEY = "rate_limit_user_id"
-FALLBACK_LIMITS = {
-    "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour",
-    "RATELIMIT_LOGIN_ACCOUNT_CEILING": "100 per hour",
-    "RATELIMIT_OTP_PER_ACCOUNT": "5 per minute;20 per hour",
-}
 # Set while a login checks the second steps: the password was right (see checking_second_factor).
 SECOND_FACTOR_KEY = "rate_limit_second_factor"
 # Counter keys this request reserved under a failure-only limit -> when the response counts.
@@ -169,24 +164,6 @@ def _state() -> RateLimitState | None:
     return current_app.extensions.get(EXTENSION_KEY)
 
 
-def read_limits(config: Mapping[str, Any]) -> dict[str, str]:
-    """Return every RATELIMIT_* rate by setting name, refusing strings limits cannot parse."""
-    rates = {}
-    for setting in {rule.setting for rule in ALL_RULES}:
-        value = config.get(setting, FALLBACK_LIMITS.get(setting))
-        value = "" if value is None else str(value).strip()
-        # An empty rate switches that one limit off.
-        if value:
-            try:
-                parse_many(value)
-            except ValueError:
-                raise ConfigError(
-                    f"{setting} must be a rate such as '5 per minute;20 per hour', got {value!r}"
-                ) from None
-        rates[setting] = value
-    return rates
-
-
 def init_rate_limits(app: Flask) -> None:
     """Attach the limiter and the 429 handler; with RATELIMIT_ENABLED false, no limit applies."""
     state = RateLimitState()
@@ -195,7 +172,7 @@ def init_rate_limits(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)
     if not app.config.get("RATELIMIT_ENABLED", True):
         return
-    state.limits = read_limits(app.config)
+    state.limits = rate_limits(app.config)
     state.rate_items = {setting: parse_many(rate) for setting, rate in state.limits.items() if rate}
     app.after_request(settle_reservations)
     state.limiter = Limiter(

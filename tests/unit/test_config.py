@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config import PROJECT_ROOT, ConfigError, load_settings
+from config import PROJECT_ROOT, ConfigError, load_settings, rate_limits
 from tests.helpers import base_config, log_in, real_server_only, sign_up
 
 
@@ -166,3 +166,21 @@ def test_trusted_hosts_refuses_an_ipv6_address():
         hosts(TRUSTED_HOSTS="localhost,[::1]:5000")
 
     assert str(raised.value) == "TRUSTED_HOSTS: IPv6 addresses cannot be listed; use a host name"
+
+
+@pytest.mark.parametrize("rate", ["five a minute", "5 per fortnight", "5/minute/x"])
+def test_a_rate_limits_cannot_parse_stops_start_up(tmp_path, rate):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**base_config(tmp_path), "RATELIMIT_LOGIN_PER_ACCOUNT": rate})
+
+    assert str(raised.value) == (
+        "RATELIMIT_LOGIN_PER_ACCOUNT must be a rate such as '5 per minute;20 per hour', "
+        f"got {rate!r}"
+    )
+
+
+def test_an_empty_rate_turns_that_limit_off(tmp_path):
+    settings = load_settings({**base_config(tmp_path), "RATELIMIT_SIGNUP_PER_ADDRESS": ""})
+
+    assert rate_limits(settings)["RATELIMIT_SIGNUP_PER_ADDRESS"] == ""
+    assert rate_limits(settings)["RATELIMIT_LOGIN_PER_ACCOUNT"] == "5 per minute;20 per hour"
