@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from flask import Flask, current_app
@@ -23,6 +24,8 @@ def init_app(app: Flask) -> None:
     """Register the lazy client and create indexes now if the database answers."""
     app.extensions[EXTENSION_KEY] = {
         "client": None,
+        # Two threads (or greenlets) making an app's first requests must not both open a client.
+        "client_lock": threading.Lock(),
         "db": None,
         "indexes_ready": False,
         # Index name -> what it costs: refused by the server, logged once, never retried.
@@ -45,24 +48,31 @@ def get_client() -> MongoClient:
     """Return the app's MongoClient, creating it on first use."""
     state = current_app.extensions[EXTENSION_KEY]
     if state["client"] is None:
-        config = current_app.config
-        timeout = config["DB_TIMEOUT_MS"]
-        client_class = config.get("MONGO_CLIENT_CLASS") or MongoClient
-        state["client"] = client_class(
-            config["DATABASE_URL"],
-            # One budget per operation (server selection, connecting, waiting for the answer):
-            # with the database down, cut off or slow, a request fails fast with a 503.
-            timeoutMS=timeout,
-            serverSelectionTimeoutMS=timeout,
-            connectTimeoutMS=timeout,
-            # On a replica set a write is acknowledged once a majority holds it, so a failover
-            # loses nothing; retried once on a new primary if the first one stepped down.
-            w="majority",
-            retryWrites=True,
-            tz_aware=True,
-            appname="book-library-api",
-        )
+        with state["client_lock"]:
+            if state["client"] is None:
+                state["client"] = _new_client()
     return state["client"]
+
+
+def _new_client() -> MongoClient:
+    """Open a client on DATABASE_URL with the timeouts and write concern every request relies on."""
+    config = current_app.config
+    timeout = config["DB_TIMEOUT_MS"]
+    client_class = config.get("MONGO_CLIENT_CLASS") or MongoClient
+    return client_class(
+        config["DATABASE_URL"],
+        # One budget per operation (server selection, connecting, waiting for the answer):
+        # with the database down, cut off or slow, a request fails fast with a 503.
+        timeoutMS=timeout,
+        serverSelectionTimeoutMS=timeout,
+        connectTimeoutMS=timeout,
+        # On a replica set a write is acknowledged once a majority holds it, so a failover
+        # loses nothing; retried once on a new primary if the first one stepped down.
+        w="majority",
+        retryWrites=True,
+        tz_aware=True,
+        appname="book-library-api",
+    )
 
 
 def get_db() -> Database:
