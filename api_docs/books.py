@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import error, refs, success
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "books.add_book": {
         "tags": ["books"],
@@ -91,31 +93,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     }
                 },
             },
-            "400": {"$ref": "#/components/responses/BadBookRequest"},
-            "409": {"$ref": "#/components/responses/BookConflict"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedCover"},
-            "422": {
-                "description": "This `Idempotency-Key` was already used for a different request.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "This "
-                            "Idempotency-Key "
-                            "was "
-                            "already "
-                            "used "
-                            "for "
-                            "a "
-                            "different "
-                            "request",
-                            "data": None,
-                            "error": "Unprocessable Entity",
-                        },
-                    }
-                },
-            },
+            **refs("BadBookRequest", "BookConflict", "PayloadTooLarge", "UnsupportedCover"),
+            "422": error(
+                "This `Idempotency-Key` was already used for a different request.",
+                "This Idempotency-Key was already used for a different request",
+                "Unprocessable Entity",
+            ),
             "503": {"$ref": "#/components/responses/ServiceUnavailable"},
         },
     },
@@ -128,35 +111,31 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "pages (those that exist) and `X-Total-Count` counts every "
         "match.\n",
         "responses": {
-            "200": {
-                "description": "A page of the caller's books.",
-                "headers": {
+            "200": success(
+                "A page of the caller's books.",
+                "BookListEnvelope",
+                {
+                    "message": "successfully retrieved all books",
+                    "data": [
+                        {
+                            "_id": "665f1c2e8b3a4d5e6f708194",
+                            "title": "Sketch of the Analytical Engine",
+                            "description": "Notes by the translator",
+                            "category": "science",
+                            "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                            "user_id": "665f1c2e8b3a4d5e6f708192",
+                            "isbn": "9780441172719",
+                            "created_at": "2026-06-01T12:00:00.000Z",
+                            "updated_at": "2026-06-01T12:00:00.000Z",
+                        }
+                    ],
+                    "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
+                },
+                headers={
                     "X-Total-Count": {"$ref": "#/components/headers/X-Total-Count"},
                     "Link": {"$ref": "#/components/headers/Link"},
                 },
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/BookListEnvelope"},
-                        "example": {
-                            "message": "successfully retrieved all books",
-                            "data": [
-                                {
-                                    "_id": "665f1c2e8b3a4d5e6f708194",
-                                    "title": "Sketch of the Analytical Engine",
-                                    "description": "Notes by the translator",
-                                    "category": "science",
-                                    "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                    "user_id": "665f1c2e8b3a4d5e6f708192",
-                                    "isbn": "9780441172719",
-                                    "created_at": "2026-06-01T12:00:00.000Z",
-                                    "updated_at": "2026-06-01T12:00:00.000Z",
-                                }
-                            ],
-                            "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
-                        },
-                    }
-                },
-            },
+            ),
             "400": {
                 "description": "A query parameter is invalid; "
                 "`error` names it (or the `Host` "
@@ -194,41 +173,27 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             {"$ref": "#/components/parameters/IfNoneMatch"},
         ],
         "responses": {
-            "200": {
-                "description": "The book.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/BookEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully retrieved a book"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully retrieved a book",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708194",
-                                "title": "Sketch of the Analytical Engine",
-                                "description": "Notes by the translator",
-                                "category": "science",
-                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                "user_id": "665f1c2e8b3a4d5e6f708192",
-                                "isbn": "9780441172719",
-                                "created_at": "2026-06-01T12:00:00.000Z",
-                                "updated_at": "2026-06-01T12:00:00.000Z",
-                            },
-                        },
-                    }
+            "200": success(
+                "The book.",
+                "BookEnvelope",
+                {
+                    "message": "successfully retrieved a book",
+                    "data": {
+                        "_id": "665f1c2e8b3a4d5e6f708194",
+                        "title": "Sketch of the Analytical Engine",
+                        "description": "Notes by the translator",
+                        "category": "science",
+                        "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                        "user_id": "665f1c2e8b3a4d5e6f708192",
+                        "isbn": "9780441172719",
+                        "created_at": "2026-06-01T12:00:00.000Z",
+                        "updated_at": "2026-06-01T12:00:00.000Z",
+                    },
                 },
-            },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/BookNotFound"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                headers={"ETag": {"$ref": "#/components/headers/ETag"}},
+                pinned=True,
+            ),
+            **refs("NotModified", "BookNotFound", "ServiceUnavailable"),
         },
     },
     "books.update_book": {
@@ -266,59 +231,33 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             },
         },
         "responses": {
-            "200": {
-                "description": "The updated book.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/BookEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully updated a book"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully updated a book",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708194",
-                                "title": "Sketch of the Analytical Engine",
-                                "description": "Notes by the translator",
-                                "category": "science",
-                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                "user_id": "665f1c2e8b3a4d5e6f708192",
-                                "isbn": "9780441172719",
-                                "created_at": "2026-06-01T12:00:00.000Z",
-                                "updated_at": "2026-06-01T12:00:00.000Z",
-                            },
-                        },
-                    }
+            "200": success(
+                "The updated book.",
+                "BookEnvelope",
+                {
+                    "message": "successfully updated a book",
+                    "data": {
+                        "_id": "665f1c2e8b3a4d5e6f708194",
+                        "title": "Sketch of the Analytical Engine",
+                        "description": "Notes by the translator",
+                        "category": "science",
+                        "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+                        "user_id": "665f1c2e8b3a4d5e6f708192",
+                        "isbn": "9780441172719",
+                        "created_at": "2026-06-01T12:00:00.000Z",
+                        "updated_at": "2026-06-01T12:00:00.000Z",
+                    },
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadBookRequest"},
-            "404": {"$ref": "#/components/responses/BookNotFound"},
-            "409": {"$ref": "#/components/responses/BookConflict"},
-            "412": {
-                "description": "`If-Match` names a version of the "
-                "book that is no longer the "
-                "current one.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "The book was changed since you read it",
-                            "data": None,
-                            "error": "Precondition Failed",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedCover"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                headers={"ETag": {"$ref": "#/components/headers/ETag"}},
+                pinned=True,
+            ),
+            **refs("BadBookRequest", "BookNotFound", "BookConflict"),
+            "412": error(
+                "`If-Match` names a version of the book that is no longer the current one.",
+                "The book was changed since you read it",
+                "Precondition Failed",
+            ),
+            **refs("PayloadTooLarge", "UnsupportedCover", "ServiceUnavailable"),
         },
     },
     "books.delete_book": {
@@ -328,8 +267,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "The cover file is deleted too.",
         "responses": {
             "204": {"description": "The book is deleted."},
-            "404": {"$ref": "#/components/responses/BookNotFound"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("BookNotFound", "ServiceUnavailable"),
         },
         "parameters": [{"$ref": "#/components/parameters/BookId"}],
     },
@@ -365,8 +303,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "image/png": {"schema": {"type": "string", "format": "binary"}},
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+            **refs("NotModified", "EndpointNotFound"),
         },
     },
 }

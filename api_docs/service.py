@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import refs, success
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "hello": {
         "tags": ["service"],
@@ -28,15 +30,11 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "Answers as long as the process serves requests; it "
         "does not touch the database.",
         "responses": {
-            "200": {
-                "description": "The process is alive.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/HealthEnvelope"},
-                        "example": {"message": "ok", "data": {"status": "ok"}},
-                    }
-                },
-            }
+            "200": success(
+                "The process is alive.",
+                "HealthEnvelope",
+                {"message": "ok", "data": {"status": "ok"}},
+            )
         },
     },
     "health.readiness_check": {
@@ -54,18 +52,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "essential (unique) index answers 503 naming it, "
         "since uniqueness would not be enforced.\n",
         "responses": {
-            "200": {
-                "description": "Ready to serve requests.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ReadyEnvelope"},
-                        "example": {
-                            "message": "ready",
-                            "data": {"status": "ready", "database": "ok", "degraded": []},
-                        },
-                    }
+            "200": success(
+                "Ready to serve requests.",
+                "ReadyEnvelope",
+                {
+                    "message": "ready",
+                    "data": {"status": "ready", "database": "ok", "degraded": []},
                 },
-            },
+            ),
             "503": {"$ref": "#/components/responses/NotReady"},
         },
     },
@@ -152,8 +146,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "image/png": {"schema": {"type": "string", "format": "binary"}},
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+            **refs("NotModified", "EndpointNotFound"),
         },
     },
     "ui.index": {
@@ -207,8 +200,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     },
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+            **refs("NotModified", "EndpointNotFound"),
         },
     },
 }

@@ -1,0 +1,116 @@
+"""Builders for the shapes the API description repeats: error answers, shared answers, envelopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+# The status each shared answer (components/responses) stands under in an operation.
+STATUS = {
+    "EmailVerified": "200",
+    "NotModified": "304",
+    "BadUserRequest": "400",
+    "BadBookRequest": "400",
+    "BadAccountSecurityRequest": "400",
+    "BookNotFound": "404",
+    "EndpointNotFound": "404",
+    "BookConflict": "409",
+    "TwoFactorConflict": "409",
+    "PayloadTooLarge": "413",
+    "UnsupportedMediaType": "415",
+    "UnsupportedCover": "415",
+    "TooManyRequests": "429",
+    "ServiceUnavailable": "503",
+    "NotReady": "503",
+}
+
+
+def ref(kind: str, name: str) -> dict[str, str]:
+    """Return a `$ref` to one component, e.g. `ref("schemas", "Book")`."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def refs(*names: str) -> dict[str, dict[str, str]]:
+    """Return the shared answers named, each under its status: `**refs("PayloadTooLarge")`."""
+    return {STATUS[name]: ref("responses", name) for name in names}
+
+
+def failure(message: str, error_value: Any) -> dict[str, Any]:
+    """Return an error envelope: the message, no data, the short reason or field messages."""
+    return {"message": message, "data": None, "error": error_value}
+
+
+def with_headers(answer: dict[str, Any], headers: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the answer with its headers after the description, as the old YAML had them."""
+    if headers is None:
+        return answer
+    description, rest = answer["description"], dict(answer)
+    del rest["description"]
+    return {"description": description, "headers": headers, **rest}
+
+
+def error(
+    description: str, message: str, error_value: Any, headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return an error answer in the envelope with one example."""
+    media = {"schema": ERROR_ENVELOPE, "example": failure(message, error_value)}
+    return with_headers(
+        {"description": description, "content": {"application/json": media}}, headers
+    )
+
+
+def errors(
+    description: str,
+    examples: dict[str, tuple[str, str, Any]],
+    headers: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return an error answer in the envelope with examples: name -> (summary, message, error)."""
+    media = {
+        "schema": ERROR_ENVELOPE,
+        "examples": {
+            name: {"summary": summary, "value": failure(message, error_value)}
+            for name, (summary, message, error_value) in examples.items()
+        },
+    }
+    return with_headers(
+        {"description": description, "content": {"application/json": media}}, headers
+    )
+
+
+def success(
+    description: str,
+    envelope: str,
+    example: dict[str, Any],
+    headers: dict[str, Any] | None = None,
+    pinned: bool = False,
+) -> dict[str, Any]:
+    """Return a JSON success answer; `pinned` fixes the envelope's message to the example's."""
+    schema: dict[str, Any] = ref("schemas", envelope)
+    if pinned:
+        schema = {"allOf": [schema, {"properties": {"message": {"const": example["message"]}}}]}
+    media = {"schema": schema, "example": example}
+    return with_headers(
+        {"description": description, "content": {"application/json": media}}, headers
+    )
+
+
+def json_body(example: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    """Return a JSON request body with its example (the schema is added from the route's)."""
+    return {"required": required, "content": {"application/json": {"example": example}}}
+
+
+def envelope(data: dict[str, Any], message: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the schema of a success envelope: the message (any string by default) and data."""
+    return closed_object(
+        ["message", "data"], {"message": message or {"type": "string"}, "data": data}
+    )
+
+
+def closed_object(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """Return the schema of an object with these properties, the required ones, and no others."""
+    return {
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+    }
