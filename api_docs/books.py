@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import error, refs, success
+from api_docs.build import ETAG, book_example, error, refs, success
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "books.add_book": {
@@ -49,7 +49,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "description": "The book was created (or, for a "
                 "retried `Idempotency-Key`, the book "
                 "it created).",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "links": {
                     "getBook": {
                         "operationId": "getBook",
@@ -78,17 +78,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                         },
                         "example": {
                             "message": "successfully created a new book",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708194",
-                                "title": "Sketch of the Analytical Engine",
-                                "description": "Notes by the translator",
-                                "category": "science",
-                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                "user_id": "665f1c2e8b3a4d5e6f708192",
-                                "isbn": "9780441172719",
-                                "created_at": "2026-06-01T12:00:00.000Z",
-                                "updated_at": "2026-06-01T12:00:00.000Z",
-                            },
+                            "data": book_example(),
                         },
                     }
                 },
@@ -116,19 +106,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "BookListEnvelope",
                 {
                     "message": "successfully retrieved all books",
-                    "data": [
-                        {
-                            "_id": "665f1c2e8b3a4d5e6f708194",
-                            "title": "Sketch of the Analytical Engine",
-                            "description": "Notes by the translator",
-                            "category": "science",
-                            "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                            "user_id": "665f1c2e8b3a4d5e6f708192",
-                            "isbn": "9780441172719",
-                            "created_at": "2026-06-01T12:00:00.000Z",
-                            "updated_at": "2026-06-01T12:00:00.000Z",
-                        }
-                    ],
+                    "data": [book_example()],
                     "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
                 },
                 headers={
@@ -178,19 +156,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "BookEnvelope",
                 {
                     "message": "successfully retrieved a book",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708194",
-                        "title": "Sketch of the Analytical Engine",
-                        "description": "Notes by the translator",
-                        "category": "science",
-                        "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                        "user_id": "665f1c2e8b3a4d5e6f708192",
-                        "isbn": "9780441172719",
-                        "created_at": "2026-06-01T12:00:00.000Z",
-                        "updated_at": "2026-06-01T12:00:00.000Z",
-                    },
+                    "data": book_example(),
                 },
-                headers={"ETag": {"$ref": "#/components/headers/ETag"}},
+                headers=ETAG,
                 pinned=True,
             ),
             **refs("NotModified", "BookNotFound", "ServiceUnavailable"),
@@ -236,19 +204,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "BookEnvelope",
                 {
                     "message": "successfully updated a book",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708194",
-                        "title": "Sketch of the Analytical Engine",
-                        "description": "Notes by the translator",
-                        "category": "science",
-                        "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                        "user_id": "665f1c2e8b3a4d5e6f708192",
-                        "isbn": "9780441172719",
-                        "created_at": "2026-06-01T12:00:00.000Z",
-                        "updated_at": "2026-06-01T12:00:00.000Z",
-                    },
+                    "data": book_example(),
                 },
-                headers={"ETag": {"$ref": "#/components/headers/ETag"}},
+                headers=ETAG,
                 pinned=True,
             ),
             **refs("BadBookRequest", "BookNotFound", "BookConflict"),

@@ -114,3 +114,34 @@ def closed_object(required: list[str], properties: dict[str, Any]) -> dict[str, 
         "additionalProperties": False,
         "properties": properties,
     }
+
+
+# The example user and book every answer that carries one shows.
+USER: dict[str, Any] = {
+    "_id": "665f1c2e8b3a4d5e6f708192",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "active": True,
+}
+BOOK: dict[str, Any] = {
+    "_id": "665f1c2e8b3a4d5e6f708194",
+    "title": "Sketch of the Analytical Engine",
+    "description": "Notes by the translator",
+    "category": "science",
+    "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
+    "user_id": "665f1c2e8b3a4d5e6f708192",
+    "isbn": "9780441172719",
+    "created_at": "2026-06-01T12:00:00.000Z",
+    "updated_at": "2026-06-01T12:00:00.000Z",
+}
+ETAG: dict[str, Any] = {"ETag": ref("headers", "ETag")}
+
+
+def user_example(**changes: Any) -> dict[str, Any]:
+    """Return a fresh copy of the example user, with these fields changed or added."""
+    return {**USER, **changes}
+
+
+def book_example(**changes: Any) -> dict[str, Any]:
+    """Return a fresh copy of the example book, with these fields changed or added."""
+    return {**BOOK, **changes}

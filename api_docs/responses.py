@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import error, errors, success
+from api_docs.build import ETAG, error, errors, success
 
 RESPONSES: dict[str, Any] = {
     "NoContent": {"description": "Done; no body."},
     "NotModified": {
         "description": "The client's copy (named by `If-None-Match`) is still current; no body.",
-        "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+        "headers": ETAG,
     },
     "BadUserRequest": errors(
         "The body is missing, malformed or not a JSON object "

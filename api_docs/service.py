@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import refs, success
+from api_docs.build import ETAG, refs, success
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "hello": {
@@ -136,7 +136,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "responses": {
             "200": {
                 "description": "The file.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "content": {
                     "text/css": {
                         "schema": {"type": "string"},
@@ -159,7 +159,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "responses": {
             "200": {
                 "description": "The page.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "content": {
                     "text/html": {
                         "schema": {"type": "string"},
@@ -186,7 +186,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "responses": {
             "200": {
                 "description": "The file.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "content": {
                     "text/javascript": {"schema": {"type": "string"}, "example": '"use strict";'},
                     "text/css": {"schema": {"type": "string"}, "example": "body { margin: 0; }"},

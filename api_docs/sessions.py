@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import error, errors, json_body, refs, success
+from api_docs.build import error, errors, json_body, refs, success, user_example
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "users.refresh_token": {
@@ -169,12 +169,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "UserEnvelope",
                 {
                     "message": "successfully updated password",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708192",
-                        "name": "Ada Lovelace",
-                        "email": "ada@example.com",
-                        "active": True,
-                    },
+                    "data": user_example(),
                 },
                 pinned=True,
             ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import error, errors, json_body, refs, success
+from api_docs.build import error, errors, json_body, refs, success, user_example
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "users.add_user": {
@@ -29,12 +29,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "UserEnvelope",
                 {
                     "message": "Successfully created new user",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708192",
-                        "name": "Ada Lovelace",
-                        "email": "ada@example.com",
-                        "active": True,
-                    },
+                    "data": user_example(),
                 },
                 pinned=True,
             ),
@@ -57,12 +52,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "UserEnvelope",
                 {
                     "message": "successfully retrieved user profile",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708192",
-                        "name": "Ada Lovelace",
-                        "email": "ada@example.com",
-                        "active": True,
-                    },
+                    "data": user_example(),
                 },
                 pinned=True,
             ),
@@ -81,12 +71,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "UserEnvelope",
                 {
                     "message": "successfully updated account",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708192",
-                        "name": "Augusta Ada King",
-                        "email": "ada@example.com",
-                        "active": True,
-                    },
+                    "data": user_example(name="Augusta Ada King"),
                 },
                 pinned=True,
             ),
@@ -166,22 +151,18 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "LoginEnvelope",
                 {
                     "message": "Successfully fetched auth token",
-                    "data": {
-                        "_id": "665f1c2e8b3a4d5e6f708192",
-                        "name": "Ada Lovelace",
-                        "email": "ada@example.com",
-                        "active": True,
-                        "token": (
+                    "data": user_example(
+                        token=(
                             "eyJhbGciOiJIUzI1NiIsImtpZCI6IjBhMWIyYzNkNGU1ZjZhN2IiLCJ0eXAi"
                             "OiJKV1QifQ.eyJzdWIiOiI2NjVmMWMyZThiM2E0ZDVlNmY3MDgxOTIifQ.c2"
                             "lnbmF0dXJl"
                         ),
-                        "refresh_token": (
+                        refresh_token=(
                             "rt1.665f1c2e8b3a4d5e6f708193.0.Wm9vLWJhci1iYXotcXV4LWZvby1iY"
                             "XItYmF6LXF1eC0x"
                         ),
-                        "expires_in": 900,
-                    },
+                        expires_in=900,
+                    ),
                 },
             ),
             "400": {"$ref": "#/components/responses/BadUserRequest"},
