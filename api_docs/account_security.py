@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import json_body, refs, success, user_example
+from api_docs.build import LIMITED_JSON_WRITE, json_body, refs, success, user_answer
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "account_security.setup_two_factor": {
@@ -38,14 +38,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     },
                 },
             ),
-            **refs(
-                "BadAccountSecurityRequest",
-                "TwoFactorConflict",
-                "PayloadTooLarge",
-                "UnsupportedMediaType",
-                "TooManyRequests",
-                "ServiceUnavailable",
-            ),
+            **refs("BadAccountSecurityRequest", "TwoFactorConflict", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.enable_two_factor": {
@@ -78,14 +71,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "data": {"recovery_codes": ["abcd-efgh-jkmn-pqrs", "tuvw-xyz2-3456-789a"]},
                 },
             ),
-            **refs(
-                "BadAccountSecurityRequest",
-                "TwoFactorConflict",
-                "PayloadTooLarge",
-                "UnsupportedMediaType",
-                "TooManyRequests",
-                "ServiceUnavailable",
-            ),
+            **refs("BadAccountSecurityRequest", "TwoFactorConflict", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.disable_two_factor": {
@@ -98,23 +84,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "limited per account.\n",
         "requestBody": json_body({"password": "Analytical-Engine-1843", "otp": "123456"}),
         "responses": {
-            "200": success(
-                "Two-factor authentication is off.",
-                "UserEnvelope",
-                {
-                    "message": "Two-factor authentication disabled",
-                    "data": user_example(),
-                },
-                pinned=True,
+            "200": user_answer(
+                "Two-factor authentication is off.", "Two-factor authentication disabled"
             ),
-            **refs(
-                "BadAccountSecurityRequest",
-                "TwoFactorConflict",
-                "PayloadTooLarge",
-                "UnsupportedMediaType",
-                "TooManyRequests",
-                "ServiceUnavailable",
-            ),
+            **refs("BadAccountSecurityRequest", "TwoFactorConflict", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.forgot_password": {
@@ -152,13 +125,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "data": None,
                 },
             ),
-            **refs(
-                "BadAccountSecurityRequest",
-                "PayloadTooLarge",
-                "UnsupportedMediaType",
-                "TooManyRequests",
-                "ServiceUnavailable",
-            ),
+            **refs("BadAccountSecurityRequest", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.reset_password": {
@@ -185,13 +152,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "data": None,
                 },
             ),
-            **refs(
-                "BadAccountSecurityRequest",
-                "PayloadTooLarge",
-                "UnsupportedMediaType",
-                "TooManyRequests",
-                "ServiceUnavailable",
-            ),
+            **refs("BadAccountSecurityRequest", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.explain_verification": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import ETAG, book_example, error, refs, success
+from api_docs.build import ETAG, book_example, error, invalid_query, refs, success
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "books.add_book": {
@@ -114,29 +114,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "Link": {"$ref": "#/components/headers/Link"},
                 },
             ),
-            "400": {
-                "description": "A query parameter is invalid; "
+            "400": invalid_query(
+                "A query parameter is invalid; "
                 "`error` names it (or the `Host` "
                 "header is not a trusted host: "
                 "`Unknown Host header`).",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "anyOf": [
-                                {"$ref": "#/components/schemas/ValidationErrorEnvelope"},
-                                {"$ref": "#/components/schemas/ErrorEnvelope"},
-                            ]
-                        },
-                        "example": {
-                            "message": "Invalid data",
-                            "data": None,
-                            "error": {
-                                "per_page": "per_page must be a whole number between 1 and 100"
-                            },
-                        },
-                    }
-                },
-            },
+                {"per_page": "per_page must be a whole number between 1 and 100"},
+            ),
             "503": {"$ref": "#/components/responses/ServiceUnavailable"},
         },
     },

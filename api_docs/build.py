@@ -145,3 +145,27 @@ def user_example(**changes: Any) -> dict[str, Any]:
 def book_example(**changes: Any) -> dict[str, Any]:
     """Return a fresh copy of the example book, with these fields changed or added."""
     return {**BOOK, **changes}
+
+
+# What a rate-limited JSON write may answer besides its own errors.
+LIMITED_JSON_WRITE = (
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
+    "TooManyRequests",
+    "ServiceUnavailable",
+)
+
+
+def user_answer(
+    description: str, message: str, user: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return a success answering a user (the example one unless given) under this message."""
+    example = {"message": message, "data": user or user_example()}
+    return success(description, "UserEnvelope", example, pinned=True)
+
+
+def invalid_query(description: str, error_value: dict[str, str]) -> dict[str, Any]:
+    """Return the 400 of a route whose query failed validation (or whose Host is untrusted)."""
+    schema = {"anyOf": [ref("schemas", "ValidationErrorEnvelope"), ERROR_ENVELOPE]}
+    media = {"schema": schema, "example": failure("Invalid data", error_value)}
+    return {"description": description, "content": {"application/json": media}}

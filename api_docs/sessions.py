@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import error, errors, json_body, refs, success, user_example
+from api_docs.build import (
+    LIMITED_JSON_WRITE,
+    error,
+    errors,
+    invalid_query,
+    json_body,
+    refs,
+    success,
+    user_answer,
+)
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "users.refresh_token": {
@@ -62,9 +71,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "Unauthorized",
                 headers={"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
             ),
-            **refs(
-                "PayloadTooLarge", "UnsupportedMediaType", "TooManyRequests", "ServiceUnavailable"
-            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "users.logout": {
@@ -125,27 +132,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "Signs out every other device; with `all=true`, this session too.",
         "responses": {
             "204": {"description": "The sessions are ended."},
-            "400": {
-                "description": "`all` is neither `true` nor "
+            "400": invalid_query(
+                "`all` is neither `true` nor "
                 "`false` (or the `Host` header "
                 "is not a trusted host: "
                 "`Unknown Host header`).",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "anyOf": [
-                                {"$ref": "#/components/schemas/ValidationErrorEnvelope"},
-                                {"$ref": "#/components/schemas/ErrorEnvelope"},
-                            ]
-                        },
-                        "example": {
-                            "message": "Invalid data",
-                            "data": None,
-                            "error": {"all": "all must be true or false"},
-                        },
-                    }
-                },
-            },
+                {"all": "all must be true or false"},
+            ),
             "503": {"$ref": "#/components/responses/ServiceUnavailable"},
         },
     },
@@ -164,15 +157,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             }
         ),
         "responses": {
-            "200": success(
-                "The password is changed.",
-                "UserEnvelope",
-                {
-                    "message": "successfully updated password",
-                    "data": user_example(),
-                },
-                pinned=True,
-            ),
+            "200": user_answer("The password is changed.", "successfully updated password"),
             "400": errors(
                 "The body is missing or not a "
                 "JSON object, a field is "
@@ -188,9 +173,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "missing": ("No JSON object", "Please provide user details", "Bad request"),
                 },
             ),
-            **refs(
-                "PayloadTooLarge", "UnsupportedMediaType", "TooManyRequests", "ServiceUnavailable"
-            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
 }

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import error, errors, json_body, refs, success, user_example
+from api_docs.build import (
+    LIMITED_JSON_WRITE,
+    error,
+    errors,
+    json_body,
+    refs,
+    success,
+    user_answer,
+    user_example,
+)
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "users.add_user": {
@@ -24,22 +33,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             }
         ),
         "responses": {
-            "201": success(
-                "The account was created.",
-                "UserEnvelope",
-                {
-                    "message": "Successfully created new user",
-                    "data": user_example(),
-                },
-                pinned=True,
-            ),
+            "201": user_answer("The account was created.", "Successfully created new user"),
             "400": {"$ref": "#/components/responses/BadUserRequest"},
             "409": error(
                 "An active account already uses this email.", "User already exists", "Conflict"
             ),
-            **refs(
-                "PayloadTooLarge", "UnsupportedMediaType", "TooManyRequests", "ServiceUnavailable"
-            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "users.get_current_user": {
@@ -47,15 +46,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "getProfile",
         "summary": "The caller's profile",
         "responses": {
-            "200": success(
-                "The caller's account.",
-                "UserEnvelope",
-                {
-                    "message": "successfully retrieved user profile",
-                    "data": user_example(),
-                },
-                pinned=True,
-            ),
+            "200": user_answer("The caller's account.", "successfully retrieved user profile"),
             "503": {"$ref": "#/components/responses/ServiceUnavailable"},
         },
     },
@@ -66,14 +57,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "The name is the only field a user can change; other fields are ignored.",
         "requestBody": json_body({"name": "Augusta Ada King"}),
         "responses": {
-            "200": success(
+            "200": user_answer(
                 "The updated account.",
-                "UserEnvelope",
-                {
-                    "message": "successfully updated account",
-                    "data": user_example(name="Augusta Ada King"),
-                },
-                pinned=True,
+                "successfully updated account",
+                user_example(name="Augusta Ada King"),
             ),
             "400": {"$ref": "#/components/responses/BadUserRequest"},
             "404": error(
@@ -115,9 +102,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "Confirm with your current password to disable this account",
                 "reauthentication_required",
             ),
-            **refs(
-                "PayloadTooLarge", "UnsupportedMediaType", "TooManyRequests", "ServiceUnavailable"
-            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "users.login": {
@@ -196,9 +181,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "Please confirm your email address first: use the link we emailed you",
                 "email_not_verified",
             ),
-            **refs(
-                "PayloadTooLarge", "UnsupportedMediaType", "TooManyRequests", "ServiceUnavailable"
-            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
 }
