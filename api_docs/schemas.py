@@ -7,6 +7,20 @@ from typing import Any
 from api_docs.build import closed_object, envelope
 from validate import CATEGORIES, PER_PAGE_MAX
 
+
+def token_properties() -> dict[str, Any]:
+    """Return the properties of a new session's tokens (login and refresh answer them)."""
+    return {
+        "token": {"type": "string", "description": "The access token (a JWT)."},
+        "refresh_token": {"type": "string", "description": "An opaque single-use refresh token."},
+        "expires_in": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The access token's lifetime in seconds.",
+        },
+    }
+
+
 SCHEMAS: dict[str, Any] = {
     "Id": {
         "type": "string",
@@ -110,16 +124,7 @@ SCHEMAS: dict[str, Any] = {
     "TokenPair": closed_object(
         ["token", "refresh_token", "expires_in"],
         {
-            "token": {"type": "string", "description": "The access token (a JWT)."},
-            "refresh_token": {
-                "type": "string",
-                "description": "An opaque single-use refresh token.",
-            },
-            "expires_in": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "The access token's lifetime in seconds.",
-            },
+            **token_properties(),
         },
     ),
     "LoginData": {
@@ -132,16 +137,7 @@ SCHEMAS: dict[str, Any] = {
             "name": {"type": "string"},
             "email": {"type": "string", "format": "email"},
             "active": {"type": "boolean"},
-            "token": {"type": "string", "description": "The access token (a JWT)."},
-            "refresh_token": {
-                "type": "string",
-                "description": "An opaque single-use refresh token.",
-            },
-            "expires_in": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "The access token's lifetime in seconds.",
-            },
+            **token_properties(),
         },
     },
     "Pagination": closed_object(
