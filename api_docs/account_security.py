@@ -59,15 +59,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "Two-factor authentication is on.",
                 "RecoveryCodesEnvelope",
                 {
-                    "message": "Two-factor "
-                    "authentication "
-                    "enabled: "
-                    "keep "
-                    "these "
-                    "recovery "
-                    "codes "
-                    "somewhere "
-                    "safe",
+                    "message": "Two-factor authentication enabled: keep these recovery codes "
+                    "somewhere safe",
                     "data": {"recovery_codes": ["abcd-efgh-jkmn-pqrs", "tuvw-xyz2-3456-789a"]},
                 },
             ),
@@ -107,21 +100,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "Accepted; a link is on its way if the account exists.",
                 "NoDataEnvelope",
                 {
-                    "message": "If "
-                    "an "
-                    "account "
-                    "exists "
-                    "for "
-                    "this "
-                    "email, "
-                    "a "
-                    "password "
-                    "reset "
-                    "link "
-                    "is "
-                    "on "
-                    "its "
-                    "way",
+                    "message": "If an account exists for this email, a password reset link is "
+                    "on its way",
                     "data": None,
                 },
             ),
@@ -172,23 +152,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "How to confirm; nothing changed.",
                 "NoDataEnvelope",
                 {
-                    "message": "Confirm "
-                    "your "
-                    "email "
-                    "address: "
-                    "POST "
-                    "this "
-                    "token "
-                    "to "
-                    "/users/verify, "
-                    "or "
-                    "open "
-                    "the "
-                    "link "
-                    "in "
-                    "the "
-                    "web "
-                    "app",
+                    "message": "Confirm your email address: POST this token to /users/verify, "
+                    "or open the link in the web app",
                     "data": None,
                 },
             ),

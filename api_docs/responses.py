@@ -37,20 +37,8 @@ RESPONSES: dict[str, Any] = {
                 "Validation failed",
                 "Invalid data",
                 {
-                    "category": "category "
-                    "must "
-                    "be "
-                    "one "
-                    "of: "
-                    "romance, "
-                    "poetry, "
-                    "politics, "
-                    "picture "
-                    "book, "
-                    "science, "
-                    "fantasy, "
-                    "horror, "
-                    "thriller"
+                    "category": "category must be one of: romance, poetry, politics, picture "
+                    "book, science, fantasy, horror, thriller"
                 },
             ),
             "noCover": ("No cover on create", "cover image is required", "Bad Request"),

@@ -248,18 +248,8 @@ SCHEMAS: dict[str, Any] = {
             {
                 "recovery_codes": {
                     "type": "array",
-                    "description": "Single-use "
-                    "codes "
-                    "that "
-                    "stand "
-                    "in "
-                    "for "
-                    "the "
-                    "app's "
-                    "code; "
-                    "shown "
-                    "only "
-                    "here.",
+                    "description": "Single-use codes that stand in for the app's code; shown "
+                    "only here.",
                     "minItems": 1,
                     "items": {"type": "string"},
                 }
@@ -278,14 +268,7 @@ SCHEMAS: dict[str, Any] = {
                 "database": {"const": "ok"},
                 "degraded": {
                     "type": "array",
-                    "description": "Housekeeping "
-                    "indexes "
-                    "the "
-                    "database "
-                    "refused; "
-                    "empty "
-                    "when "
-                    "all "
+                    "description": "Housekeeping indexes the database refused; empty when all "
                     "exist.",
                     "items": {"type": "string"},
                 },
