@@ -157,7 +157,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "data": None,
                 },
             ),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "account_security.verify_email": {

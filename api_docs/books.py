@@ -92,7 +92,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "This Idempotency-Key was already used for a different request",
                 "Unprocessable Entity",
             ),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "books.get_books": {
@@ -124,7 +124,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "`Unknown Host header`).",
                 {"per_page": "per_page must be a whole number between 1 and 100"},
             ),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "books.get_book": {

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-ERROR_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 # The status each shared answer (components/responses) stands under in an operation.
-STATUS = {
+STATUS: dict[str, str] = {
     "EmailVerified": "200",
     "NotModified": "304",
     "BadUserRequest": "400",
@@ -40,23 +39,22 @@ def failure(message: str, error_value: Any) -> dict[str, Any]:
     return {"message": message, "data": None, "error": error_value}
 
 
-def with_headers(answer: dict[str, Any], headers: dict[str, Any] | None) -> dict[str, Any]:
-    """Return the answer with its headers after the description, as the old YAML had them."""
-    if headers is None:
-        return answer
-    description, rest = answer["description"], dict(answer)
-    del rest["description"]
-    return {"description": description, "headers": headers, **rest}
+def json_answer(
+    description: str, media: dict[str, Any], headers: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Return an answer with one JSON body (and headers, in the old YAML's key order)."""
+    answer: dict[str, Any] = {"description": description}
+    if headers is not None:
+        answer["headers"] = headers
+    return {**answer, "content": {"application/json": media}}
 
 
 def error(
     description: str, message: str, error_value: Any, headers: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Return an error answer in the envelope with one example."""
-    media = {"schema": ERROR_ENVELOPE, "example": failure(message, error_value)}
-    return with_headers(
-        {"description": description, "content": {"application/json": media}}, headers
-    )
+    media = {"schema": ref("schemas", "ErrorEnvelope"), "example": failure(message, error_value)}
+    return json_answer(description, media, headers)
 
 
 def errors(
@@ -65,16 +63,12 @@ def errors(
     headers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return an error answer in the envelope with examples: name -> (summary, message, error)."""
-    media = {
-        "schema": ERROR_ENVELOPE,
-        "examples": {
-            name: {"summary": summary, "value": failure(message, error_value)}
-            for name, (summary, message, error_value) in examples.items()
-        },
+    named = {
+        name: {"summary": summary, "value": failure(message, error_value)}
+        for name, (summary, message, error_value) in examples.items()
     }
-    return with_headers(
-        {"description": description, "content": {"application/json": media}}, headers
-    )
+    media = {"schema": ref("schemas", "ErrorEnvelope"), "examples": named}
+    return json_answer(description, media, headers)
 
 
 def success(
@@ -87,11 +81,9 @@ def success(
     """Return a JSON success answer; `pinned` fixes the envelope's message to the example's."""
     schema: dict[str, Any] = ref("schemas", envelope)
     if pinned:
-        schema = {"allOf": [schema, {"properties": {"message": {"const": example["message"]}}}]}
-    media = {"schema": schema, "example": example}
-    return with_headers(
-        {"description": description, "content": {"application/json": media}}, headers
-    )
+        const = {"properties": {"message": {"const": example["message"]}}}
+        schema = {"allOf": [schema, const]}
+    return json_answer(description, {"schema": schema, "example": example}, headers)
 
 
 def json_body(example: dict[str, Any], required: bool = True) -> dict[str, Any]:
@@ -166,6 +158,6 @@ def user_answer(
 
 def invalid_query(description: str, error_value: dict[str, str]) -> dict[str, Any]:
     """Return the 400 of a route whose query failed validation (or whose Host is untrusted)."""
-    schema = {"anyOf": [ref("schemas", "ValidationErrorEnvelope"), ERROR_ENVELOPE]}
+    schema = {"anyOf": [ref("schemas", "ValidationErrorEnvelope"), ref("schemas", "ErrorEnvelope")]}
     media = {"schema": schema, "example": failure("Invalid data", error_value)}
-    return {"description": description, "content": {"application/json": media}}
+    return json_answer(description, media, None)

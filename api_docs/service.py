@@ -60,7 +60,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "data": {"status": "ready", "database": "ok", "degraded": []},
                 },
             ),
-            "503": {"$ref": "#/components/responses/NotReady"},
+            **refs("NotReady"),
         },
     },
     "docs.openapi_document": {
@@ -167,7 +167,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     }
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
+            **refs("NotModified"),
         },
     },
     "ui.asset": {

@@ -81,7 +81,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "This session's access and refresh tokens stop working at once.",
         "responses": {
             "204": {"description": "Logged out."},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "users.list_sessions": {
@@ -108,7 +108,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     ],
                 },
             ),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "users.revoke_session": {
@@ -122,7 +122,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "404": error(
                 "No open session of the caller has this id.", "Session not found", "Not Found"
             ),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "users.revoke_sessions": {
@@ -139,7 +139,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "`Unknown Host header`).",
                 {"all": "all must be true or false"},
             ),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "users.change_password": {

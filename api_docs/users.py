@@ -34,7 +34,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         ),
         "responses": {
             "201": user_answer("The account was created.", "Successfully created new user"),
-            "400": {"$ref": "#/components/responses/BadUserRequest"},
+            **refs("BadUserRequest"),
             "409": error(
                 "An active account already uses this email.", "User already exists", "Conflict"
             ),
@@ -47,7 +47,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "summary": "The caller's profile",
         "responses": {
             "200": user_answer("The caller's account.", "successfully retrieved user profile"),
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "users.update_user": {
@@ -62,7 +62,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "successfully updated account",
                 user_example(name="Augusta Ada King"),
             ),
-            "400": {"$ref": "#/components/responses/BadUserRequest"},
+            **refs("BadUserRequest"),
             "404": error(
                 "The account was disabled while this request ran.", "User not found", "Not Found"
             ),
@@ -150,7 +150,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     ),
                 },
             ),
-            "400": {"$ref": "#/components/responses/BadUserRequest"},
+            **refs("BadUserRequest"),
             "401": errors(
                 "Unknown email, wrong password or "
                 "disabled account; or, with two-factor "
