@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import ETAG, book_example, error, invalid_query, refs, success
+from api_docs.build import ETAG, book_example, error, invalid_query, path_parameter, refs, success
 
 
 def cover_form(example: dict[str, Any]) -> dict[str, Any]:
@@ -54,18 +54,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "it created).",
                 "headers": ETAG,
                 "links": {
-                    "getBook": {
-                        "operationId": "getBook",
-                        "parameters": {"book_id": "$response.body#/data/_id"},
-                    },
-                    "updateBook": {
-                        "operationId": "updateBook",
-                        "parameters": {"book_id": "$response.body#/data/_id"},
-                    },
-                    "deleteBook": {
-                        "operationId": "deleteBook",
-                        "parameters": {"book_id": "$response.body#/data/_id"},
-                    },
+                    op: {"operationId": op, "parameters": {"book_id": "$response.body#/data/_id"}}
+                    for op in ("getBook", "updateBook", "deleteBook")
                 },
                 "content": {
                     "application/json": {
@@ -219,13 +209,11 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "year (the name changes whenever the\n"
         "cover does), with an `ETag`.\n",
         "parameters": [
-            {
-                "name": "name",
-                "in": "path",
-                "required": True,
-                "description": "The stored cover's name, as in `image_url`.",
-                "schema": {"type": "string", "examples": ["3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg"]},
-            },
+            path_parameter(
+                "name",
+                "The stored cover's name, as in `image_url`.",
+                {"type": "string", "examples": ["3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg"]},
+            ),
             {"$ref": "#/components/parameters/IfNoneMatch"},
         ],
         "responses": {

@@ -161,3 +161,14 @@ def invalid_query(description: str, error_value: dict[str, str]) -> dict[str, An
     schema = {"anyOf": [ref("schemas", "ValidationErrorEnvelope"), ref("schemas", "ErrorEnvelope")]}
     media = {"schema": schema, "example": failure("Invalid data", error_value)}
     return json_answer(description, media, None)
+
+
+def path_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Return a (required) path parameter: its name in the route, what it names, its schema."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import book_example, user_example
+from api_docs.build import book_example, path_parameter, user_example
 
 INFO: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -126,22 +126,18 @@ INFO: dict[str, Any] = {
 }
 
 PARAMETERS: dict[str, Any] = {
-    "BookId": {
-        "name": "book_id",
-        "in": "path",
-        "required": True,
-        "description": "The book's `_id`. A malformed id, an unknown one and another "
+    "BookId": path_parameter(
+        "book_id",
+        "The book's `_id`. A malformed id, an unknown one and another "
         "user's book all answer the\n"
         "same 404.\n",
-        "schema": {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708194"]},
-    },
-    "SessionId": {
-        "name": "session_id",
-        "in": "path",
-        "required": True,
-        "description": "The session's `_id`, as listed by `GET /users/sessions`.",
-        "schema": {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708193"]},
-    },
+        {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708194"]},
+    ),
+    "SessionId": path_parameter(
+        "session_id",
+        "The session's `_id`, as listed by `GET /users/sessions`.",
+        {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708193"]},
+    ),
     "IfNoneMatch": {
         "name": "If-None-Match",
         "in": "header",

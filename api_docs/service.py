@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import ETAG, refs, success
+from api_docs.build import ETAG, path_parameter, refs, success
 
 OPERATIONS: dict[str, dict[str, Any]] = {
     "hello": {
@@ -116,12 +116,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "getDocumentationAsset",
         "summary": "A script, style sheet or icon of the documentation page",
         "parameters": [
-            {
-                "name": "asset",
-                "in": "path",
-                "required": True,
-                "description": "The file's name.",
-                "schema": {
+            path_parameter(
+                "asset",
+                "The file's name.",
+                {
                     "type": "string",
                     "enum": [
                         "swagger-ui.css",
@@ -131,7 +129,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                         "favicon-32x32.png",
                     ],
                 },
-            }
+            )
         ],
         "responses": {
             "200": {
@@ -175,13 +173,11 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "getWebAppAsset",
         "summary": "A script, style sheet or icon of the front end",
         "parameters": [
-            {
-                "name": "asset",
-                "in": "path",
-                "required": True,
-                "description": "The file's path below `/ui/`, e.g. `js/app.js`.",
-                "schema": {"type": "string", "examples": ["js/app.js"]},
-            }
+            path_parameter(
+                "asset",
+                "The file's path below `/ui/`, e.g. `js/app.js`.",
+                {"type": "string", "examples": ["js/app.js"]},
+            )
         ],
         "responses": {
             "200": {
