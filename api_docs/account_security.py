@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import LIMITED_JSON_WRITE, json_body, refs, success, user_answer
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "account_security.setup_two_factor": {
         "tags": ["account security"],
@@ -22,33 +24,21 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "thief's app; wrong ones are rate "
         "limited per account,\n"
         "and a refusal stores nothing.\n",
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"example": {"password": "Analytical-Engine-1843"}}},
-        },
+        "requestBody": json_body({"password": "Analytical-Engine-1843"}),
         "responses": {
-            "200": {
-                "description": "The secret to add to an authenticator app.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/TwoFactorSetupEnvelope"},
-                        "example": {
-                            "message": "Scan the QR code, then confirm with a code from the app",
-                            "data": {
-                                "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
-                                "otpauth_uri": "otpauth://totp/Book%20Library:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Book%20Library",
-                                "qr_code": "data:image/svg+xml;charset=utf-8,...",
-                            },
-                        },
-                    }
+            "200": success(
+                "The secret to add to an authenticator app.",
+                "TwoFactorSetupEnvelope",
+                {
+                    "message": "Scan the QR code, then confirm with a code from the app",
+                    "data": {
+                        "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+                        "otpauth_uri": "otpauth://totp/Book%20Library:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Book%20Library",
+                        "qr_code": "data:image/svg+xml;charset=utf-8,...",
+                    },
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadAccountSecurityRequest"},
-            "409": {"$ref": "#/components/responses/TwoFactorConflict"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs("BadAccountSecurityRequest", "TwoFactorConflict", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.enable_two_factor": {
@@ -63,43 +53,18 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "`otp`. Wrong\n"
         "passwords and codes are rate limited "
         "per account.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {"password": "Analytical-Engine-1843", "otp": "123456"}
-                }
-            },
-        },
+        "requestBody": json_body({"password": "Analytical-Engine-1843", "otp": "123456"}),
         "responses": {
-            "200": {
-                "description": "Two-factor authentication is on.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/RecoveryCodesEnvelope"},
-                        "example": {
-                            "message": "Two-factor "
-                            "authentication "
-                            "enabled: "
-                            "keep "
-                            "these "
-                            "recovery "
-                            "codes "
-                            "somewhere "
-                            "safe",
-                            "data": {
-                                "recovery_codes": ["abcd-efgh-jkmn-pqrs", "tuvw-xyz2-3456-789a"]
-                            },
-                        },
-                    }
+            "200": success(
+                "Two-factor authentication is on.",
+                "RecoveryCodesEnvelope",
+                {
+                    "message": "Two-factor authentication enabled: keep these recovery codes "
+                    "somewhere safe",
+                    "data": {"recovery_codes": ["abcd-efgh-jkmn-pqrs", "tuvw-xyz2-3456-789a"]},
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadAccountSecurityRequest"},
-            "409": {"$ref": "#/components/responses/TwoFactorConflict"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs("BadAccountSecurityRequest", "TwoFactorConflict", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.disable_two_factor": {
@@ -110,47 +75,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "(or an unused recovery code). Wrong "
         "ones are rate\n"
         "limited per account.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {"password": "Analytical-Engine-1843", "otp": "123456"}
-                }
-            },
-        },
+        "requestBody": json_body({"password": "Analytical-Engine-1843", "otp": "123456"}),
         "responses": {
-            "200": {
-                "description": "Two-factor authentication is off.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/UserEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "Two-factor authentication disabled"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "Two-factor authentication disabled",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708192",
-                                "name": "Ada Lovelace",
-                                "email": "ada@example.com",
-                                "active": True,
-                            },
-                        },
-                    }
-                },
-            },
-            "400": {"$ref": "#/components/responses/BadAccountSecurityRequest"},
-            "409": {"$ref": "#/components/responses/TwoFactorConflict"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            "200": user_answer(
+                "Two-factor authentication is off.", "Two-factor authentication disabled"
+            ),
+            **refs("BadAccountSecurityRequest", "TwoFactorConflict", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.forgot_password": {
@@ -164,42 +94,18 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "mailed afterwards if one does. Rate "
         "limited per\n"
         "client address and per email.\n",
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"example": {"email": "ada@example.com"}}},
-        },
+        "requestBody": json_body({"email": "ada@example.com"}),
         "responses": {
-            "202": {
-                "description": "Accepted; a link is on its way if the account exists.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/NoDataEnvelope"},
-                        "example": {
-                            "message": "If "
-                            "an "
-                            "account "
-                            "exists "
-                            "for "
-                            "this "
-                            "email, "
-                            "a "
-                            "password "
-                            "reset "
-                            "link "
-                            "is "
-                            "on "
-                            "its "
-                            "way",
-                            "data": None,
-                        },
-                    }
+            "202": success(
+                "Accepted; a link is on its way if the account exists.",
+                "NoDataEnvelope",
+                {
+                    "message": "If an account exists for this email, a password reset link is "
+                    "on its way",
+                    "data": None,
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadAccountSecurityRequest"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs("BadAccountSecurityRequest", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.reset_password": {
@@ -211,35 +117,22 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "counts as\n"
         "verified. Rate limited per client "
         "address.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {
-                        "token": "Zm9vLWJhci1iYXotcXV4LWZvby1iYXItYmF6LXF1eC0x",
-                        "new_password": "Difference-Engine-1822",
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "token": "Zm9vLWJhci1iYXotcXV4LWZvby1iYXItYmF6LXF1eC0x",
+                "new_password": "Difference-Engine-1822",
+            }
+        ),
         "responses": {
-            "200": {
-                "description": "The password is reset; log in with the new one.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/NoDataEnvelope"},
-                        "example": {
-                            "message": "Your password has been reset: log in with the new one",
-                            "data": None,
-                        },
-                    }
+            "200": success(
+                "The password is reset; log in with the new one.",
+                "NoDataEnvelope",
+                {
+                    "message": "Your password has been reset: log in with the new one",
+                    "data": None,
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadAccountSecurityRequest"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs("BadAccountSecurityRequest", *LIMITED_JSON_WRITE),
         },
     },
     "account_security.explain_verification": {
@@ -255,35 +148,16 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "app's `ui/#verify?token=...` page, "
         "which new emails link to).\n",
         "responses": {
-            "200": {
-                "description": "How to confirm; nothing changed.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/NoDataEnvelope"},
-                        "example": {
-                            "message": "Confirm "
-                            "your "
-                            "email "
-                            "address: "
-                            "POST "
-                            "this "
-                            "token "
-                            "to "
-                            "/users/verify, "
-                            "or "
-                            "open "
-                            "the "
-                            "link "
-                            "in "
-                            "the "
-                            "web "
-                            "app",
-                            "data": None,
-                        },
-                    }
+            "200": success(
+                "How to confirm; nothing changed.",
+                "NoDataEnvelope",
+                {
+                    "message": "Confirm your email address: POST this token to /users/verify, "
+                    "or open the link in the web app",
+                    "data": None,
                 },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs("ServiceUnavailable"),
         },
     },
     "account_security.verify_email": {
@@ -292,20 +166,15 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "summary": "Verify an email address (the token as JSON)",
         "description": "Spends the token of the welcome email "
         "(once) and marks the address verified.",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {"token": "Zm9vLWJhci1iYXotcXV4LWZvby1iYXItYmF6LXF1eC0x"}
-                }
-            },
-        },
+        "requestBody": json_body({"token": "Zm9vLWJhci1iYXotcXV4LWZvby1iYXItYmF6LXF1eC0x"}),
         "responses": {
-            "200": {"$ref": "#/components/responses/EmailVerified"},
-            "400": {"$ref": "#/components/responses/BadAccountSecurityRequest"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs(
+                "EmailVerified",
+                "BadAccountSecurityRequest",
+                "PayloadTooLarge",
+                "UnsupportedMediaType",
+                "ServiceUnavailable",
+            ),
         },
     },
 }

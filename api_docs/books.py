@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import ETAG, book_example, error, invalid_query, path_parameter, refs, success
+
+
+def cover_form(example: dict[str, Any]) -> dict[str, Any]:
+    """Return the multipart form of a book with its cover: the image types taken, an example."""
+    # The schema comes from the route's form (api_docs/document.py adds it).
+    encoding = {"cover_image": {"contentType": "image/jpeg, image/png, image/gif, image/webp"}}
+    return {"encoding": encoding, "example": example}
+
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "books.add_book": {
         "tags": ["books"],
@@ -26,20 +36,15 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "requestBody": {
             "required": True,
             "content": {
-                "multipart/form-data": {
-                    "encoding": {
-                        "cover_image": {
-                            "contentType": "image/jpeg, image/png, image/gif, image/webp"
-                        }
-                    },
-                    "example": {
+                "multipart/form-data": cover_form(
+                    {
                         "title": "Sketch of the Analytical Engine",
                         "description": "Notes by the translator",
                         "category": "science",
                         "isbn": "978-0-441-17271-9",
                         "cover_image": "(a JPEG, PNG, GIF or WebP file)",
-                    },
-                }
+                    }
+                )
             },
         },
         "responses": {
@@ -47,20 +52,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "description": "The book was created (or, for a "
                 "retried `Idempotency-Key`, the book "
                 "it created).",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "links": {
-                    "getBook": {
-                        "operationId": "getBook",
-                        "parameters": {"book_id": "$response.body#/data/_id"},
-                    },
-                    "updateBook": {
-                        "operationId": "updateBook",
-                        "parameters": {"book_id": "$response.body#/data/_id"},
-                    },
-                    "deleteBook": {
-                        "operationId": "deleteBook",
-                        "parameters": {"book_id": "$response.body#/data/_id"},
-                    },
+                    op: {"operationId": op, "parameters": {"book_id": "$response.body#/data/_id"}}
+                    for op in ("getBook", "updateBook", "deleteBook")
                 },
                 "content": {
                     "application/json": {
@@ -76,47 +71,18 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                         },
                         "example": {
                             "message": "successfully created a new book",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708194",
-                                "title": "Sketch of the Analytical Engine",
-                                "description": "Notes by the translator",
-                                "category": "science",
-                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                "user_id": "665f1c2e8b3a4d5e6f708192",
-                                "isbn": "9780441172719",
-                                "created_at": "2026-06-01T12:00:00.000Z",
-                                "updated_at": "2026-06-01T12:00:00.000Z",
-                            },
+                            "data": book_example(),
                         },
                     }
                 },
             },
-            "400": {"$ref": "#/components/responses/BadBookRequest"},
-            "409": {"$ref": "#/components/responses/BookConflict"},
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedCover"},
-            "422": {
-                "description": "This `Idempotency-Key` was already used for a different request.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "This "
-                            "Idempotency-Key "
-                            "was "
-                            "already "
-                            "used "
-                            "for "
-                            "a "
-                            "different "
-                            "request",
-                            "data": None,
-                            "error": "Unprocessable Entity",
-                        },
-                    }
-                },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("BadBookRequest", "BookConflict", "PayloadTooLarge", "UnsupportedCover"),
+            "422": error(
+                "This `Idempotency-Key` was already used for a different request.",
+                "This Idempotency-Key was already used for a different request",
+                "Unprocessable Entity",
+            ),
+            **refs("ServiceUnavailable"),
         },
     },
     "books.get_books": {
@@ -128,59 +94,27 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "pages (those that exist) and `X-Total-Count` counts every "
         "match.\n",
         "responses": {
-            "200": {
-                "description": "A page of the caller's books.",
-                "headers": {
+            "200": success(
+                "A page of the caller's books.",
+                "BookListEnvelope",
+                {
+                    "message": "successfully retrieved all books",
+                    "data": [book_example()],
+                    "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
+                },
+                headers={
                     "X-Total-Count": {"$ref": "#/components/headers/X-Total-Count"},
                     "Link": {"$ref": "#/components/headers/Link"},
                 },
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/BookListEnvelope"},
-                        "example": {
-                            "message": "successfully retrieved all books",
-                            "data": [
-                                {
-                                    "_id": "665f1c2e8b3a4d5e6f708194",
-                                    "title": "Sketch of the Analytical Engine",
-                                    "description": "Notes by the translator",
-                                    "category": "science",
-                                    "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                    "user_id": "665f1c2e8b3a4d5e6f708192",
-                                    "isbn": "9780441172719",
-                                    "created_at": "2026-06-01T12:00:00.000Z",
-                                    "updated_at": "2026-06-01T12:00:00.000Z",
-                                }
-                            ],
-                            "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
-                        },
-                    }
-                },
-            },
-            "400": {
-                "description": "A query parameter is invalid; "
+            ),
+            "400": invalid_query(
+                "A query parameter is invalid; "
                 "`error` names it (or the `Host` "
                 "header is not a trusted host: "
                 "`Unknown Host header`).",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "anyOf": [
-                                {"$ref": "#/components/schemas/ValidationErrorEnvelope"},
-                                {"$ref": "#/components/schemas/ErrorEnvelope"},
-                            ]
-                        },
-                        "example": {
-                            "message": "Invalid data",
-                            "data": None,
-                            "error": {
-                                "per_page": "per_page must be a whole number between 1 and 100"
-                            },
-                        },
-                    }
-                },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                {"per_page": "per_page must be a whole number between 1 and 100"},
+            ),
+            **refs("ServiceUnavailable"),
         },
     },
     "books.get_book": {
@@ -194,41 +128,17 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             {"$ref": "#/components/parameters/IfNoneMatch"},
         ],
         "responses": {
-            "200": {
-                "description": "The book.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/BookEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully retrieved a book"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully retrieved a book",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708194",
-                                "title": "Sketch of the Analytical Engine",
-                                "description": "Notes by the translator",
-                                "category": "science",
-                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                "user_id": "665f1c2e8b3a4d5e6f708192",
-                                "isbn": "9780441172719",
-                                "created_at": "2026-06-01T12:00:00.000Z",
-                                "updated_at": "2026-06-01T12:00:00.000Z",
-                            },
-                        },
-                    }
+            "200": success(
+                "The book.",
+                "BookEnvelope",
+                {
+                    "message": "successfully retrieved a book",
+                    "data": book_example(),
                 },
-            },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/BookNotFound"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                headers=ETAG,
+                pinned=True,
+            ),
+            **refs("NotModified", "BookNotFound", "ServiceUnavailable"),
         },
     },
     "books.update_book": {
@@ -249,76 +159,35 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "requestBody": {
             "required": True,
             "content": {
-                "multipart/form-data": {
-                    "encoding": {
-                        "cover_image": {
-                            "contentType": "image/jpeg, image/png, image/gif, image/webp"
-                        }
-                    },
-                    "example": {
+                "multipart/form-data": cover_form(
+                    {
                         "category": "poetry",
                         "cover_image": "(a JPEG, PNG, GIF or WebP file)",
-                    },
-                },
+                    }
+                ),
                 "application/x-www-form-urlencoded": {
                     "example": {"title": "Notes on the Analytical Engine", "category": "science"}
                 },
             },
         },
         "responses": {
-            "200": {
-                "description": "The updated book.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/BookEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully updated a book"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully updated a book",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708194",
-                                "title": "Sketch of the Analytical Engine",
-                                "description": "Notes by the translator",
-                                "category": "science",
-                                "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-                                "user_id": "665f1c2e8b3a4d5e6f708192",
-                                "isbn": "9780441172719",
-                                "created_at": "2026-06-01T12:00:00.000Z",
-                                "updated_at": "2026-06-01T12:00:00.000Z",
-                            },
-                        },
-                    }
+            "200": success(
+                "The updated book.",
+                "BookEnvelope",
+                {
+                    "message": "successfully updated a book",
+                    "data": book_example(),
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadBookRequest"},
-            "404": {"$ref": "#/components/responses/BookNotFound"},
-            "409": {"$ref": "#/components/responses/BookConflict"},
-            "412": {
-                "description": "`If-Match` names a version of the "
-                "book that is no longer the "
-                "current one.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "The book was changed since you read it",
-                            "data": None,
-                            "error": "Precondition Failed",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedCover"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                headers=ETAG,
+                pinned=True,
+            ),
+            **refs("BadBookRequest", "BookNotFound", "BookConflict"),
+            "412": error(
+                "`If-Match` names a version of the book that is no longer the current one.",
+                "The book was changed since you read it",
+                "Precondition Failed",
+            ),
+            **refs("PayloadTooLarge", "UnsupportedCover", "ServiceUnavailable"),
         },
     },
     "books.delete_book": {
@@ -328,8 +197,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "The cover file is deleted too.",
         "responses": {
             "204": {"description": "The book is deleted."},
-            "404": {"$ref": "#/components/responses/BookNotFound"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("BookNotFound", "ServiceUnavailable"),
         },
         "parameters": [{"$ref": "#/components/parameters/BookId"}],
     },
@@ -341,13 +209,11 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "year (the name changes whenever the\n"
         "cover does), with an `ETag`.\n",
         "parameters": [
-            {
-                "name": "name",
-                "in": "path",
-                "required": True,
-                "description": "The stored cover's name, as in `image_url`.",
-                "schema": {"type": "string", "examples": ["3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg"]},
-            },
+            path_parameter(
+                "name",
+                "The stored cover's name, as in `image_url`.",
+                {"type": "string", "examples": ["3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg"]},
+            ),
             {"$ref": "#/components/parameters/IfNoneMatch"},
         ],
         "responses": {
@@ -365,8 +231,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "image/png": {"schema": {"type": "string", "format": "binary"}},
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+            **refs("NotModified", "EndpointNotFound"),
         },
     },
 }

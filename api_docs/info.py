@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import book_example, path_parameter, user_example
+
 INFO: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -124,22 +126,18 @@ INFO: dict[str, Any] = {
 }
 
 PARAMETERS: dict[str, Any] = {
-    "BookId": {
-        "name": "book_id",
-        "in": "path",
-        "required": True,
-        "description": "The book's `_id`. A malformed id, an unknown one and another "
+    "BookId": path_parameter(
+        "book_id",
+        "The book's `_id`. A malformed id, an unknown one and another "
         "user's book all answer the\n"
         "same 404.\n",
-        "schema": {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708194"]},
-    },
-    "SessionId": {
-        "name": "session_id",
-        "in": "path",
-        "required": True,
-        "description": "The session's `_id`, as listed by `GET /users/sessions`.",
-        "schema": {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708193"]},
-    },
+        {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708194"]},
+    ),
+    "SessionId": path_parameter(
+        "session_id",
+        "The session's `_id`, as listed by `GET /users/sessions`.",
+        {"type": "string", "examples": ["665f1c2e8b3a4d5e6f708193"]},
+    ),
     "IfNoneMatch": {
         "name": "If-None-Match",
         "in": "header",
@@ -221,25 +219,10 @@ SECURITY_SCHEMES: dict[str, Any] = {
 EXAMPLES: dict[str, Any] = {
     "User": {
         "summary": "An account",
-        "value": {
-            "_id": "665f1c2e8b3a4d5e6f708192",
-            "name": "Ada Lovelace",
-            "email": "ada@example.com",
-            "active": True,
-        },
+        "value": user_example(),
     },
     "Book": {
         "summary": "A book",
-        "value": {
-            "_id": "665f1c2e8b3a4d5e6f708194",
-            "title": "Sketch of the Analytical Engine",
-            "description": "Notes by the translator",
-            "category": "science",
-            "image_url": "https://api.example.com/static/books/3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg",
-            "user_id": "665f1c2e8b3a4d5e6f708192",
-            "isbn": "9780441172719",
-            "created_at": "2026-06-01T12:00:00.000Z",
-            "updated_at": "2026-06-01T12:00:00.000Z",
-        },
+        "value": book_example(),
     },
 }

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import closed_object, envelope
 from validate import CATEGORIES, PER_PAGE_MAX
+
+
+def token_properties() -> dict[str, Any]:
+    """Return the properties of a new session's tokens (login and refresh answer them)."""
+    return {
+        "token": {"type": "string", "description": "The access token (a JWT)."},
+        "refresh_token": {"type": "string", "description": "An opaque single-use refresh token."},
+        "expires_in": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The access token's lifetime in seconds.",
+        },
+    }
+
 
 SCHEMAS: dict[str, Any] = {
     "Id": {
@@ -36,9 +51,8 @@ SCHEMAS: dict[str, Any] = {
             "active": {"type": "boolean"},
         },
     },
-    "Book": {
-        "type": "object",
-        "required": [
+    "Book": closed_object(
+        [
             "_id",
             "title",
             "description",
@@ -49,8 +63,7 @@ SCHEMAS: dict[str, Any] = {
             "updated_at",
             "isbn",
         ],
-        "additionalProperties": False,
-        "properties": {
+        {
             "_id": {"$ref": "#/components/schemas/Id"},
             "title": {"type": "string", "examples": ["Sketch of the Analytical Engine"]},
             "description": {"type": "string", "description": "Empty when none was given."},
@@ -69,7 +82,7 @@ SCHEMAS: dict[str, Any] = {
             "created_at": {"$ref": "#/components/schemas/Timestamp"},
             "updated_at": {"$ref": "#/components/schemas/Timestamp"},
         },
-    },
+    ),
     "Session": {
         "type": "object",
         "description": "One login of the caller.",
@@ -108,23 +121,12 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "TokenPair": {
-        "type": "object",
-        "required": ["token", "refresh_token", "expires_in"],
-        "additionalProperties": False,
-        "properties": {
-            "token": {"type": "string", "description": "The access token (a JWT)."},
-            "refresh_token": {
-                "type": "string",
-                "description": "An opaque single-use refresh token.",
-            },
-            "expires_in": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "The access token's lifetime in seconds.",
-            },
+    "TokenPair": closed_object(
+        ["token", "refresh_token", "expires_in"],
+        {
+            **token_properties(),
         },
-    },
+    ),
     "LoginData": {
         "type": "object",
         "description": "The user and the new session's tokens.",
@@ -135,29 +137,18 @@ SCHEMAS: dict[str, Any] = {
             "name": {"type": "string"},
             "email": {"type": "string", "format": "email"},
             "active": {"type": "boolean"},
-            "token": {"type": "string", "description": "The access token (a JWT)."},
-            "refresh_token": {
-                "type": "string",
-                "description": "An opaque single-use refresh token.",
-            },
-            "expires_in": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "The access token's lifetime in seconds.",
-            },
+            **token_properties(),
         },
     },
-    "Pagination": {
-        "type": "object",
-        "required": ["page", "per_page", "total", "pages"],
-        "additionalProperties": False,
-        "properties": {
+    "Pagination": closed_object(
+        ["page", "per_page", "total", "pages"],
+        {
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
             "total": {"type": "integer", "minimum": 0, "description": "Books matching the query."},
             "pages": {"type": "integer", "minimum": 0, "description": "Pages of `per_page` books."},
         },
-    },
+    ),
     "ValidationErrors": {
         "type": "object",
         "description": "Each failing field (or query parameter) with why it failed.",
@@ -205,61 +196,26 @@ SCHEMAS: dict[str, Any] = {
             },
         ],
     },
-    "UserEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"type": "string"},
-            "data": {"$ref": "#/components/schemas/User"},
-        },
-    },
-    "LoginEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"const": "Successfully fetched auth token"},
-            "data": {"$ref": "#/components/schemas/LoginData"},
-        },
-    },
-    "TokenEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"const": "Successfully refreshed auth token"},
-            "data": {"$ref": "#/components/schemas/TokenPair"},
-        },
-    },
-    "SessionListEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"const": "successfully retrieved sessions"},
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
-        },
-    },
-    "BookEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"type": "string"},
-            "data": {"$ref": "#/components/schemas/Book"},
-        },
-    },
-    "BookListEnvelope": {
-        "type": "object",
-        "required": ["message", "data", "pagination"],
-        "additionalProperties": False,
-        "properties": {
+    "UserEnvelope": envelope({"$ref": "#/components/schemas/User"}),
+    "LoginEnvelope": envelope(
+        {"$ref": "#/components/schemas/LoginData"}, {"const": "Successfully fetched auth token"}
+    ),
+    "TokenEnvelope": envelope(
+        {"$ref": "#/components/schemas/TokenPair"}, {"const": "Successfully refreshed auth token"}
+    ),
+    "SessionListEnvelope": envelope(
+        {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
+        {"const": "successfully retrieved sessions"},
+    ),
+    "BookEnvelope": envelope({"$ref": "#/components/schemas/Book"}),
+    "BookListEnvelope": closed_object(
+        ["message", "data", "pagination"],
+        {
             "message": {"const": "successfully retrieved all books"},
             "data": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}},
             "pagination": {"$ref": "#/components/schemas/Pagination"},
         },
-    },
+    ),
     "NoDataEnvelope": {
         "type": "object",
         "description": "A success with nothing to answer but its message.",
@@ -267,110 +223,57 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {"message": {"type": "string"}, "data": {"type": "null"}},
     },
-    "TwoFactorSetupEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"const": "Scan the QR code, then confirm with a code from the app"},
-            "data": {
-                "type": "object",
-                "required": ["secret", "otpauth_uri", "qr_code"],
-                "additionalProperties": False,
-                "properties": {
-                    "secret": {
-                        "type": "string",
-                        "description": "The base32 TOTP secret",
-                        "for apps that cannot scan.": None,
-                    },
-                    "otpauth_uri": {"type": "string", "pattern": "^otpauth://totp/"},
-                    "qr_code": {
-                        "type": "string",
-                        "pattern": "^data:image/svg\\+xml",
-                        "description": "The URI as an SVG QR code.",
-                    },
+    "TwoFactorSetupEnvelope": envelope(
+        closed_object(
+            ["secret", "otpauth_uri", "qr_code"],
+            {
+                "secret": {
+                    "type": "string",
+                    "description": "The base32 TOTP secret",
+                    "for apps that cannot scan.": None,
+                },
+                "otpauth_uri": {"type": "string", "pattern": "^otpauth://totp/"},
+                "qr_code": {
+                    "type": "string",
+                    "pattern": "^data:image/svg\\+xml",
+                    "description": "The URI as an SVG QR code.",
                 },
             },
-        },
-    },
-    "RecoveryCodesEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {
-                "const": "Two-factor authentication "
-                "enabled: keep these recovery "
-                "codes somewhere safe"
+        ),
+        {"const": "Scan the QR code, then confirm with a code from the app"},
+    ),
+    "RecoveryCodesEnvelope": envelope(
+        closed_object(
+            ["recovery_codes"],
+            {
+                "recovery_codes": {
+                    "type": "array",
+                    "description": "Single-use codes that stand in for the app's code; shown "
+                    "only here.",
+                    "minItems": 1,
+                    "items": {"type": "string"},
+                }
             },
-            "data": {
-                "type": "object",
-                "required": ["recovery_codes"],
-                "additionalProperties": False,
-                "properties": {
-                    "recovery_codes": {
-                        "type": "array",
-                        "description": "Single-use "
-                        "codes "
-                        "that "
-                        "stand "
-                        "in "
-                        "for "
-                        "the "
-                        "app's "
-                        "code; "
-                        "shown "
-                        "only "
-                        "here.",
-                        "minItems": 1,
-                        "items": {"type": "string"},
-                    }
+        ),
+        {"const": "Two-factor authentication enabled: keep these recovery codes somewhere safe"},
+    ),
+    "HealthEnvelope": envelope(
+        closed_object(["status"], {"status": {"const": "ok"}}), {"const": "ok"}
+    ),
+    "ReadyEnvelope": envelope(
+        closed_object(
+            ["status", "database", "degraded"],
+            {
+                "status": {"const": "ready"},
+                "database": {"const": "ok"},
+                "degraded": {
+                    "type": "array",
+                    "description": "Housekeeping indexes the database refused; empty when all "
+                    "exist.",
+                    "items": {"type": "string"},
                 },
             },
-        },
-    },
-    "HealthEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"const": "ok"},
-            "data": {
-                "type": "object",
-                "required": ["status"],
-                "additionalProperties": False,
-                "properties": {"status": {"const": "ok"}},
-            },
-        },
-    },
-    "ReadyEnvelope": {
-        "type": "object",
-        "required": ["message", "data"],
-        "additionalProperties": False,
-        "properties": {
-            "message": {"const": "ready"},
-            "data": {
-                "type": "object",
-                "required": ["status", "database", "degraded"],
-                "additionalProperties": False,
-                "properties": {
-                    "status": {"const": "ready"},
-                    "database": {"const": "ok"},
-                    "degraded": {
-                        "type": "array",
-                        "description": "Housekeeping "
-                        "indexes "
-                        "the "
-                        "database "
-                        "refused; "
-                        "empty "
-                        "when "
-                        "all "
-                        "exist.",
-                        "items": {"type": "string"},
-                    },
-                },
-            },
-        },
-    },
+        ),
+        {"const": "ready"},
+    ),
 }

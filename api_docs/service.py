@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import ETAG, path_parameter, refs, success
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "hello": {
         "tags": ["service"],
@@ -28,15 +30,11 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "Answers as long as the process serves requests; it "
         "does not touch the database.",
         "responses": {
-            "200": {
-                "description": "The process is alive.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/HealthEnvelope"},
-                        "example": {"message": "ok", "data": {"status": "ok"}},
-                    }
-                },
-            }
+            "200": success(
+                "The process is alive.",
+                "HealthEnvelope",
+                {"message": "ok", "data": {"status": "ok"}},
+            )
         },
     },
     "health.readiness_check": {
@@ -54,19 +52,15 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "essential (unique) index answers 503 naming it, "
         "since uniqueness would not be enforced.\n",
         "responses": {
-            "200": {
-                "description": "Ready to serve requests.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ReadyEnvelope"},
-                        "example": {
-                            "message": "ready",
-                            "data": {"status": "ready", "database": "ok", "degraded": []},
-                        },
-                    }
+            "200": success(
+                "Ready to serve requests.",
+                "ReadyEnvelope",
+                {
+                    "message": "ready",
+                    "data": {"status": "ready", "database": "ok", "degraded": []},
                 },
-            },
-            "503": {"$ref": "#/components/responses/NotReady"},
+            ),
+            **refs("NotReady"),
         },
     },
     "docs.openapi_document": {
@@ -122,12 +116,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "getDocumentationAsset",
         "summary": "A script, style sheet or icon of the documentation page",
         "parameters": [
-            {
-                "name": "asset",
-                "in": "path",
-                "required": True,
-                "description": "The file's name.",
-                "schema": {
+            path_parameter(
+                "asset",
+                "The file's name.",
+                {
                     "type": "string",
                     "enum": [
                         "swagger-ui.css",
@@ -137,12 +129,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                         "favicon-32x32.png",
                     ],
                 },
-            }
+            )
         ],
         "responses": {
             "200": {
                 "description": "The file.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "content": {
                     "text/css": {
                         "schema": {"type": "string"},
@@ -152,8 +144,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "image/png": {"schema": {"type": "string", "format": "binary"}},
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+            **refs("NotModified", "EndpointNotFound"),
         },
     },
     "ui.index": {
@@ -166,7 +157,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "responses": {
             "200": {
                 "description": "The page.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "content": {
                     "text/html": {
                         "schema": {"type": "string"},
@@ -174,7 +165,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     }
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
+            **refs("NotModified"),
         },
     },
     "ui.asset": {
@@ -182,18 +173,16 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "getWebAppAsset",
         "summary": "A script, style sheet or icon of the front end",
         "parameters": [
-            {
-                "name": "asset",
-                "in": "path",
-                "required": True,
-                "description": "The file's path below `/ui/`, e.g. `js/app.js`.",
-                "schema": {"type": "string", "examples": ["js/app.js"]},
-            }
+            path_parameter(
+                "asset",
+                "The file's path below `/ui/`, e.g. `js/app.js`.",
+                {"type": "string", "examples": ["js/app.js"]},
+            )
         ],
         "responses": {
             "200": {
                 "description": "The file.",
-                "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                "headers": ETAG,
                 "content": {
                     "text/javascript": {"schema": {"type": "string"}, "example": '"use strict";'},
                     "text/css": {"schema": {"type": "string"}, "example": "body { margin: 0; }"},
@@ -207,8 +196,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     },
                 },
             },
-            "304": {"$ref": "#/components/responses/NotModified"},
-            "404": {"$ref": "#/components/responses/EndpointNotFound"},
+            **refs("NotModified", "EndpointNotFound"),
         },
     },
 }

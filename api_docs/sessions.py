@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import (
+    LIMITED_JSON_WRITE,
+    error,
+    errors,
+    invalid_query,
+    json_body,
+    refs,
+    success,
+    user_answer,
+)
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "users.refresh_token": {
         "tags": ["users"],
@@ -16,91 +27,51 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "can be retried; a spent token coming back later "
         "revokes the whole session. Rate limited\n"
         "per client address.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {
-                        "refresh_token": (
-                            "rt1.665f1c2e8b3a4d5e6f708193.0.Wm9vLWJhci1iYXotcXV4LWZvby1iY"
-                            "XItYmF6LXF1eC0x"
-                        )
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "refresh_token": (
+                    "rt1.665f1c2e8b3a4d5e6f708193.0.Wm9vLWJhci1iYXotcXV4LWZvby1iYXItYmF6LXF1eC0x"
+                )
+            }
+        ),
         "responses": {
-            "200": {
-                "description": "A new access and refresh token pair.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/TokenEnvelope"},
-                        "example": {
-                            "message": "Successfully refreshed auth token",
-                            "data": {
-                                "token": (
-                                    "eyJhbGciOiJIUzI1NiIsImtpZCI6IjBhMWIyYzNkNGU1ZjZhN2IiLCJ0eXAi"
-                                    "OiJKV1QifQ.eyJzdWIiOiI2NjVmMWMyZThiM2E0ZDVlNmY3MDgxOTIifQ.c2"
-                                    "lnbmF0dXJl"
-                                ),
-                                "refresh_token": (
-                                    "rt1.665f1c2e8b3a4d5e6f708193.1.YmFyLWJhei1xdXgtZm9vLWJhci1iY"
-                                    "XotcXV4LWZvby0y"
-                                ),
-                                "expires_in": 900,
-                            },
-                        },
-                    }
+            "200": success(
+                "A new access and refresh token pair.",
+                "TokenEnvelope",
+                {
+                    "message": "Successfully refreshed auth token",
+                    "data": {
+                        "token": (
+                            "eyJhbGciOiJIUzI1NiIsImtpZCI6IjBhMWIyYzNkNGU1ZjZhN2IiLCJ0eXAi"
+                            "OiJKV1QifQ.eyJzdWIiOiI2NjVmMWMyZThiM2E0ZDVlNmY3MDgxOTIifQ.c2"
+                            "lnbmF0dXJl"
+                        ),
+                        "refresh_token": (
+                            "rt1.665f1c2e8b3a4d5e6f708193.1.YmFyLWJhei1xdXgtZm9vLWJhci1iY"
+                            "XotcXV4LWZvby0y"
+                        ),
+                        "expires_in": 900,
+                    },
                 },
-            },
-            "400": {
-                "description": "The body is missing, is not a "
-                "JSON object, or has no string "
-                "`refresh_token`.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "examples": {
-                            "missing": {
-                                "summary": "No JSON object",
-                                "value": {
-                                    "message": "Please provide a refresh_token",
-                                    "data": None,
-                                    "error": "Bad request",
-                                },
-                            },
-                            "invalid": {
-                                "summary": "refresh_token is not a string",
-                                "value": {
-                                    "message": "Invalid data",
-                                    "data": None,
-                                    "error": {"refresh_token": "refresh_token must be a string"},
-                                },
-                            },
-                        },
-                    }
+            ),
+            "400": errors(
+                "The body is missing, is not a JSON object, or has no string `refresh_token`.",
+                {
+                    "missing": ("No JSON object", "Please provide a refresh_token", "Bad request"),
+                    "invalid": (
+                        "refresh_token is not a string",
+                        "Invalid data",
+                        {"refresh_token": "refresh_token must be a string"},
+                    ),
                 },
-            },
-            "401": {
-                "description": "The refresh token is malformed, "
-                "expired, revoked, or spent and "
-                "reused.",
-                "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "Invalid refresh token",
-                            "data": None,
-                            "error": "Unauthorized",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            "401": error(
+                "The refresh token is malformed, expired, revoked, or spent and reused.",
+                "Invalid refresh token",
+                "Unauthorized",
+                headers={"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "users.logout": {
@@ -110,7 +81,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "This session's access and refresh tokens stop working at once.",
         "responses": {
             "204": {"description": "Logged out."},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            **refs("ServiceUnavailable"),
         },
     },
     "users.list_sessions": {
@@ -119,29 +90,25 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "summary": "The caller's open sessions",
         "description": "Newest first; `current` marks the session of the token that asked.",
         "responses": {
-            "200": {
-                "description": "The open sessions.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/SessionListEnvelope"},
-                        "example": {
-                            "message": "successfully retrieved sessions",
-                            "data": [
-                                {
-                                    "_id": "665f1c2e8b3a4d5e6f708193",
-                                    "created_at": "2026-06-01T12:00:00.000Z",
-                                    "last_used_at": "2026-06-01T12:00:00.000Z",
-                                    "expires_at": "2026-07-01T12:00:00.000Z",
-                                    "ip": "127.0.0.1",
-                                    "user_agent": "curl/8.5.0",
-                                    "current": True,
-                                }
-                            ],
-                        },
-                    }
+            "200": success(
+                "The open sessions.",
+                "SessionListEnvelope",
+                {
+                    "message": "successfully retrieved sessions",
+                    "data": [
+                        {
+                            "_id": "665f1c2e8b3a4d5e6f708193",
+                            "created_at": "2026-06-01T12:00:00.000Z",
+                            "last_used_at": "2026-06-01T12:00:00.000Z",
+                            "expires_at": "2026-07-01T12:00:00.000Z",
+                            "ip": "127.0.0.1",
+                            "user_agent": "curl/8.5.0",
+                            "current": True,
+                        }
+                    ],
                 },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs("ServiceUnavailable"),
         },
     },
     "users.revoke_session": {
@@ -152,20 +119,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "parameters": [{"$ref": "#/components/parameters/SessionId"}],
         "responses": {
             "204": {"description": "The session is ended."},
-            "404": {
-                "description": "No open session of the caller has this id.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "Session not found",
-                            "data": None,
-                            "error": "Not Found",
-                        },
-                    }
-                },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            "404": error(
+                "No open session of the caller has this id.", "Session not found", "Not Found"
+            ),
+            **refs("ServiceUnavailable"),
         },
     },
     "users.revoke_sessions": {
@@ -175,28 +132,14 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "Signs out every other device; with `all=true`, this session too.",
         "responses": {
             "204": {"description": "The sessions are ended."},
-            "400": {
-                "description": "`all` is neither `true` nor "
+            "400": invalid_query(
+                "`all` is neither `true` nor "
                 "`false` (or the `Host` header "
                 "is not a trusted host: "
                 "`Unknown Host header`).",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "anyOf": [
-                                {"$ref": "#/components/schemas/ValidationErrorEnvelope"},
-                                {"$ref": "#/components/schemas/ErrorEnvelope"},
-                            ]
-                        },
-                        "example": {
-                            "message": "Invalid data",
-                            "data": None,
-                            "error": {"all": "all must be true or false"},
-                        },
-                    }
-                },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                {"all": "all must be true or false"},
+            ),
+            **refs("ServiceUnavailable"),
         },
     },
     "users.change_password": {
@@ -207,78 +150,30 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "current passwords are rate limited per\n"
         "account, in one budget shared with the two-factor "
         "routes.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {
-                        "current_password": "Analytical-Engine-1843",
-                        "new_password": "Difference-Engine-1822",
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "current_password": "Analytical-Engine-1843",
+                "new_password": "Difference-Engine-1822",
+            }
+        ),
         "responses": {
-            "200": {
-                "description": "The password is changed.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/UserEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully updated password"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully updated password",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708192",
-                                "name": "Ada Lovelace",
-                                "email": "ada@example.com",
-                                "active": True,
-                            },
-                        },
-                    }
-                },
-            },
-            "400": {
-                "description": "The body is missing or not a "
+            "200": user_answer("The password is changed.", "successfully updated password"),
+            "400": errors(
+                "The body is missing or not a "
                 "JSON object, a field is "
                 "invalid, or "
                 "`current_password` is\n"
                 "wrong.\n",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "examples": {
-                            "wrongPassword": {
-                                "summary": "Wrong current password",
-                                "value": {
-                                    "message": "Invalid data",
-                                    "data": None,
-                                    "error": {"current_password": "current password is incorrect"},
-                                },
-                            },
-                            "missing": {
-                                "summary": "No JSON object",
-                                "value": {
-                                    "message": "Please provide user details",
-                                    "data": None,
-                                    "error": "Bad request",
-                                },
-                            },
-                        },
-                    }
+                {
+                    "wrongPassword": (
+                        "Wrong current password",
+                        "Invalid data",
+                        {"current_password": "current password is incorrect"},
+                    ),
+                    "missing": ("No JSON object", "Please provide user details", "Bad request"),
                 },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
 }

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_docs.build import (
+    LIMITED_JSON_WRITE,
+    error,
+    errors,
+    json_body,
+    refs,
+    success,
+    user_answer,
+    user_example,
+)
+
 OPERATIONS: dict[str, dict[str, Any]] = {
     "users.add_user": {
         "tags": ["users"],
@@ -14,63 +25,20 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "may use it. Fields other than `name`, `email` and "
         "`password` are ignored. Rate limited per\n"
         "client address.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {
-                        "name": "Ada Lovelace",
-                        "email": "ada@example.com",
-                        "password": "Analytical-Engine-1843",
-                    }
-                }
-            },
-        },
+        "requestBody": json_body(
+            {
+                "name": "Ada Lovelace",
+                "email": "ada@example.com",
+                "password": "Analytical-Engine-1843",
+            }
+        ),
         "responses": {
-            "201": {
-                "description": "The account was created.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/UserEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "Successfully created new user"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "Successfully created new user",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708192",
-                                "name": "Ada Lovelace",
-                                "email": "ada@example.com",
-                                "active": True,
-                            },
-                        },
-                    }
-                },
-            },
-            "400": {"$ref": "#/components/responses/BadUserRequest"},
-            "409": {
-                "description": "An active account already uses this email.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "User already exists",
-                            "data": None,
-                            "error": "Conflict",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            "201": user_answer("The account was created.", "Successfully created new user"),
+            **refs("BadUserRequest"),
+            "409": error(
+                "An active account already uses this email.", "User already exists", "Conflict"
+            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "users.get_current_user": {
@@ -78,33 +46,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "getProfile",
         "summary": "The caller's profile",
         "responses": {
-            "200": {
-                "description": "The caller's account.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/UserEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully retrieved user profile"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully retrieved user profile",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708192",
-                                "name": "Ada Lovelace",
-                                "email": "ada@example.com",
-                                "active": True,
-                            },
-                        },
-                    }
-                },
-            },
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            "200": user_answer("The caller's account.", "successfully retrieved user profile"),
+            **refs("ServiceUnavailable"),
         },
     },
     "users.update_user": {
@@ -112,54 +55,18 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "updateProfile",
         "summary": "Rename the caller",
         "description": "The name is the only field a user can change; other fields are ignored.",
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"example": {"name": "Augusta Ada King"}}},
-        },
+        "requestBody": json_body({"name": "Augusta Ada King"}),
         "responses": {
-            "200": {
-                "description": "The updated account.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/UserEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully updated account"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully updated account",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708192",
-                                "name": "Augusta Ada King",
-                                "email": "ada@example.com",
-                                "active": True,
-                            },
-                        },
-                    }
-                },
-            },
-            "400": {"$ref": "#/components/responses/BadUserRequest"},
-            "404": {
-                "description": "The account was disabled while this request ran.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "User not found",
-                            "data": None,
-                            "error": "Not Found",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+            "200": user_answer(
+                "The updated account.",
+                "successfully updated account",
+                user_example(name="Augusta Ada King"),
+            ),
+            **refs("BadUserRequest"),
+            "404": error(
+                "The account was disabled while this request ran.", "User not found", "Not Found"
+            ),
+            **refs("PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable"),
         },
     },
     "users.disable_user": {
@@ -178,48 +85,24 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "`reauthentication_required`. A password sent is\n"
         "always checked; wrong ones are rate limited per "
         "account. A refusal changes nothing.\n",
-        "requestBody": {
-            "required": False,
-            "content": {"application/json": {"example": {"password": "Analytical-Engine-1843"}}},
-        },
+        "requestBody": json_body({"password": "Analytical-Engine-1843"}, required=False),
         "responses": {
             "204": {"description": "The account is disabled."},
-            "400": {
-                "description": "The password sent is wrong or "
+            "400": error(
+                "The password sent is wrong or "
                 "not a string (`Invalid data` / "
                 '`{"password": ...}`), or\n'
                 "the body is malformed or not a "
                 "JSON object.\n",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "Invalid data",
-                            "data": None,
-                            "error": {"password": "password is incorrect"},
-                        },
-                    }
-                },
-            },
-            "403": {
-                "description": "The session logged in more than "
-                "`REAUTH_WINDOW` seconds ago and "
-                "sent no password.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "Confirm with your current password to disable this account",
-                            "data": None,
-                            "error": "reauthentication_required",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                "Invalid data",
+                {"password": "password is incorrect"},
+            ),
+            "403": error(
+                "The session logged in more than `REAUTH_WINDOW` seconds ago and sent no password.",
+                "Confirm with your current password to disable this account",
+                "reauthentication_required",
+            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "users.login": {
@@ -244,119 +127,61 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "per account. The\n"
         "`otp_required` answer to a right password counts against no "
         "limit.\n",
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "example": {"email": "ada@example.com", "password": "Analytical-Engine-1843"}
-                }
-            },
-        },
+        "requestBody": json_body(
+            {"email": "ada@example.com", "password": "Analytical-Engine-1843"}
+        ),
         "responses": {
-            "200": {
-                "description": "Logged in.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/LoginEnvelope"},
-                        "example": {
-                            "message": "Successfully fetched auth token",
-                            "data": {
-                                "_id": "665f1c2e8b3a4d5e6f708192",
-                                "name": "Ada Lovelace",
-                                "email": "ada@example.com",
-                                "active": True,
-                                "token": (
-                                    "eyJhbGciOiJIUzI1NiIsImtpZCI6IjBhMWIyYzNkNGU1ZjZhN2IiLCJ0eXAi"
-                                    "OiJKV1QifQ.eyJzdWIiOiI2NjVmMWMyZThiM2E0ZDVlNmY3MDgxOTIifQ.c2"
-                                    "lnbmF0dXJl"
-                                ),
-                                "refresh_token": (
-                                    "rt1.665f1c2e8b3a4d5e6f708193.0.Wm9vLWJhci1iYXotcXV4LWZvby1iY"
-                                    "XItYmF6LXF1eC0x"
-                                ),
-                                "expires_in": 900,
-                            },
-                        },
-                    }
+            "200": success(
+                "Logged in.",
+                "LoginEnvelope",
+                {
+                    "message": "Successfully fetched auth token",
+                    "data": user_example(
+                        token=(
+                            "eyJhbGciOiJIUzI1NiIsImtpZCI6IjBhMWIyYzNkNGU1ZjZhN2IiLCJ0eXAi"
+                            "OiJKV1QifQ.eyJzdWIiOiI2NjVmMWMyZThiM2E0ZDVlNmY3MDgxOTIifQ.c2"
+                            "lnbmF0dXJl"
+                        ),
+                        refresh_token=(
+                            "rt1.665f1c2e8b3a4d5e6f708193.0.Wm9vLWJhci1iYXotcXV4LWZvby1iY"
+                            "XItYmF6LXF1eC0x"
+                        ),
+                        expires_in=900,
+                    ),
                 },
-            },
-            "400": {"$ref": "#/components/responses/BadUserRequest"},
-            "401": {
-                "description": "Unknown email, wrong password or "
+            ),
+            **refs("BadUserRequest"),
+            "401": errors(
+                "Unknown email, wrong password or "
                 "disabled account; or, with two-factor "
                 "authentication\n"
                 "on, no `otp` (`error` is "
                 "`otp_required`) or a wrong one.\n",
-                "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "examples": {
-                            "credentials": {
-                                "summary": "Wrong email or password",
-                                "value": {
-                                    "message": "Error "
-                                    "fetching "
-                                    "auth "
-                                    "token!, "
-                                    "invalid "
-                                    "email "
-                                    "or "
-                                    "password",
-                                    "data": None,
-                                    "error": "Unauthorized",
-                                },
-                            },
-                            "otpRequired": {
-                                "summary": "Two-factor code needed",
-                                "value": {
-                                    "message": "A two-factor authentication code is required",
-                                    "data": None,
-                                    "error": "otp_required",
-                                },
-                            },
-                            "otpInvalid": {
-                                "summary": "Wrong two-factor code",
-                                "value": {
-                                    "message": "Invalid two-factor authentication code",
-                                    "data": None,
-                                    "error": "Unauthorized",
-                                },
-                            },
-                        },
-                    }
+                {
+                    "credentials": (
+                        "Wrong email or password",
+                        "Error fetching auth token!, invalid email or password",
+                        "Unauthorized",
+                    ),
+                    "otpRequired": (
+                        "Two-factor code needed",
+                        "A two-factor authentication code is required",
+                        "otp_required",
+                    ),
+                    "otpInvalid": (
+                        "Wrong two-factor code",
+                        "Invalid two-factor authentication code",
+                        "Unauthorized",
+                    ),
                 },
-            },
-            "403": {
-                "description": "The server requires verified email "
-                "addresses and this one is not verified "
-                "yet.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
-                        "example": {
-                            "message": "Please "
-                            "confirm "
-                            "your "
-                            "email "
-                            "address "
-                            "first: "
-                            "use "
-                            "the "
-                            "link "
-                            "we "
-                            "emailed "
-                            "you",
-                            "data": None,
-                            "error": "email_not_verified",
-                        },
-                    }
-                },
-            },
-            "413": {"$ref": "#/components/responses/PayloadTooLarge"},
-            "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-            "429": {"$ref": "#/components/responses/TooManyRequests"},
-            "503": {"$ref": "#/components/responses/ServiceUnavailable"},
+                headers={"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+            ),
+            "403": error(
+                "The server requires verified email addresses and this one is not verified yet.",
+                "Please confirm your email address first: use the link we emailed you",
+                "email_not_verified",
+            ),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
 }
