@@ -229,8 +229,7 @@ SCHEMAS: dict[str, Any] = {
             {
                 "secret": {
                     "type": "string",
-                    "description": "The base32 TOTP secret",
-                    "for apps that cannot scan.": None,
+                    "description": "The base32 TOTP secret, for apps that cannot scan.",
                 },
                 "otpauth_uri": {"type": "string", "pattern": "^otpauth://totp/"},
                 "qr_code": {
