@@ -12,8 +12,9 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crypto.passwords import burn_verification, hash_password, needs_rehash, verify_password
 from store import book_keys, shelf_counts, shelf_index, shelf_search
-from store.database import count_matching, get_db, index_friendly
+from store.database import get_db, index_friendly
 from store.documents import parse_object_id, to_public
+from store.errors import ConcurrentUpdateError, DuplicateError, PreconditionFailedError
 from store.shelf_search import BookQuery
 from store.timestamps import now
 from store.two_factor_records import SECURITY_FIELDS
@@ -34,22 +35,6 @@ BOOK_FIELDS = (
     "created_at",
     "updated_at",
 )
-
-
-class DuplicateError(Exception):
-    """A write refused by a unique index (the email or the shelf title is taken)."""
-
-
-class ConcurrentUpdateError(Exception):
-    """A document changed under every attempt to update it."""
-
-
-class PreconditionFailedError(Exception):
-    """The book is no longer at the version the client read (If-Match)."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(f"the book is now at version {current_version}")
-        self.current_version = current_version
 
 
 class LoginMatch(NamedTuple):
@@ -266,40 +251,10 @@ class Books:
     def list_for_user(self, user_id: str, query: BookQuery) -> tuple[list[dict[str, Any]], int]:
         """Return one page of a user's shelf, filtered, searched and sorted, and the total."""
         if query.search is not None:
-            matches, found = shelf_search.search(self.collection, user_id, query, BOOK_FIELDS)
-            return [to_public(document, BOOK_FIELDS) for document in matches], found
-        criteria: dict[str, Any] = {"user_id": user_id}
-        if query.category:
-            criteria["category"] = query.category
-        skip = (query.page - 1) * query.per_page
-        # One book past the page, and no projection (nx-27017 deep-copies every projected
-        # document; to_public keeps the public fields): see _page_total.
-        documents = list(
-            # $eq, not bare values: nx-27017 answers bare equality without using the indexes.
-            self.collection.find(index_friendly(criteria))
-            .sort(shelf_search.SORT_KEYS[query.sort])
-            .skip(skip)
-            .limit(query.per_page + 1)
-        )
-        total = self._page_total(criteria, query, skip, len(documents))
-        return [to_public(document, BOOK_FIELDS) for document in documents[: query.per_page]], total
-
-    def _page_total(self, criteria: dict[str, Any], query: BookQuery, skip: int, seen: int) -> int:
-        """Return the shelf's total: told by the page itself when it is the last one.
-
-        A read of per_page + 1 books that returns at most per_page found every match from
-        `skip` on, so skip + seen is exact (from the very read that made the page): the
-        shelf's count, a round trip more, is read only for a full page or one past the end.
-        """
-        if seen <= query.per_page and (seen or skip == 0):
-            return skip + seen
-        db, user_id = self.collection.database, criteria["user_id"]
-        total = shelf_counts.stored_total(db, user_id, query.category)
-        if total is None:
-            # A write is under way on this shelf: count its books, exact whatever it applied.
-            total = count_matching(self.collection, criteria)
-        # A full page has seen this many: a count behind the books never contradicts it.
-        return max(total, skip + seen) if seen else total
+            documents, total = shelf_search.search(self.collection, user_id, query, BOOK_FIELDS)
+        else:
+            documents, total = shelf_search.list_page(self.collection, user_id, query)
+        return [to_public(document, BOOK_FIELDS) for document in documents], total
 
     def get_by_idempotency_key(self, user_id: str, key_id: str) -> dict[str, Any] | None:
         """Return the user's book created under this Idempotency-Key record id, or None."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any, cast
-from urllib.parse import urlencode
 
 import click
 from flask import Blueprint, Response, current_app, request
@@ -14,16 +12,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
 from auth_middleware import token_required
-from models import (
-    Books,
-    ConcurrentUpdateError,
-    DuplicateError,
-    PreconditionFailedError,
-)
+from models import Books
 from save_image import LARGE_DECODE_RETRY_AFTER, CoverError, make_thumbnail
 from store.cover_storage import answer_cover, cover_store
 from store.database import get_db
-from store.idempotency import IdempotencyKeys, record_id, seconds_left
+from store.errors import ConcurrentUpdateError, DuplicateError, PreconditionFailedError
+from store.idempotency import IdempotencyKeys, record_id, request_fingerprint, seconds_left
 from store.shelf_index import rebuild
 from store.shelf_search import BookQuery
 from validate import (
@@ -34,6 +28,7 @@ from validate import (
     normalise_category,
     normalise_isbn,
 )
+from web.paging import page_links
 from web.request_body import accepts, check, declared_schema, unicode_errors
 from web.responses import ApiError, success_response
 
@@ -46,7 +41,6 @@ BOOK_FORM_FIELDS = tuple(f.name for f in BOOK_CREATE.fields if f.schema.get("for
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 ETAG_PATTERN = re.compile(r"v([0-9]{1,12})")
 HIDDEN_BOOK_FIELDS = ("cover", "version")
-HASH_CHUNK_BYTES = 64 * 1024
 
 
 # Requests and answers ----------------------------------------------------------------------------
@@ -202,7 +196,7 @@ def _create_book_once(
 ) -> Response:
     """Create the book unless this key already did: then answer what the first request did."""
     keys = IdempotencyKeys()
-    fingerprint = _request_fingerprint(fields, upload)
+    fingerprint = request_fingerprint(fields, BOOK_FORM_FIELDS, upload.stream)
     earlier = keys.claim(user_id, key, fingerprint)
     if earlier is not None:
         replayed = _replay(keys, user_id, key, earlier, fingerprint)
@@ -216,19 +210,6 @@ def _create_book_once(
             keys.release(user_id, key)
     keys.complete(user_id, key, cast(dict[str, Any], response.json)["data"]["_id"])
     return response
-
-
-def _request_fingerprint(fields: dict[str, str], upload: FileStorage) -> str:
-    """Return a digest of everything a create request carries, the cover's bytes included."""
-    digest = hashlib.sha256()
-    for name in BOOK_FORM_FIELDS:
-        digest.update(f"{name}={fields.get(name)!r};".encode())
-    upload.stream.seek(0)
-    # In chunks: the cover is already in memory once, no need for a second copy to hash it.
-    while chunk := upload.stream.read(HASH_CHUNK_BYTES):
-        digest.update(chunk)
-    upload.stream.seek(0)
-    return digest.hexdigest()
 
 
 def _replay(
@@ -285,7 +266,7 @@ def get_books(current_user: dict[str, Any]) -> Response:
         pagination=pagination,
     )
     response.headers["X-Total-Count"] = str(total)
-    response.headers["Link"] = _page_links(query.page, pages)
+    response.headers["Link"] = page_links(query.page, pages)
     return response
 
 
@@ -303,23 +284,6 @@ def _book_query(args: Any) -> BookQuery:
         page=int(args.get("page", 1)),
         per_page=int(args.get("per_page", PER_PAGE_DEFAULT)),
     )
-
-
-def _page_links(page: int, pages: int) -> str:
-    """Return the RFC 8288 Link header: first, prev, next and last pages, other parameters kept."""
-    last = max(pages, 1)
-    targets = {"first": 1, "last": last}
-    if page > 1:
-        targets["prev"] = min(page - 1, last)
-    if page < pages:
-        targets["next"] = page + 1
-    base = request.base_url
-    arguments = request.args.to_dict()
-    links = []
-    for relation, number in targets.items():
-        parameters = {**arguments, "page": str(number)}
-        links.append(f'<{base}?{urlencode(parameters)}>; rel="{relation}"')
-    return ", ".join(links)
 
 
 @books.route("/books/<book_id>", methods=["GET"])

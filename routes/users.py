@@ -11,7 +11,8 @@ from auth.sessions import Sessions, open_session, refresh_session
 from auth.step_up import confirm_password
 from auth.two_factor import verify_second_factor
 from auth_middleware import token_required
-from models import DuplicateError, User
+from models import User
+from store.errors import DuplicateError
 from store.timestamps import as_utc, now
 from validate import (
     LOGIN,

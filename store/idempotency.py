@@ -8,9 +8,11 @@ record the result here.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -18,6 +20,7 @@ from store.database import get_db
 from store.timestamps import as_utc, now
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+HASH_CHUNK_BYTES = 64 * 1024
 # Longer than a request runs once it claims its key (its body is in by then; each database call
 # is bounded by DB_TIMEOUT_MS, the cover by its decoding budget): a live request keeps its key.
 LEASE_SECONDS = 35
@@ -86,3 +89,16 @@ def seconds_left(record: dict[str, Any]) -> int:
         return 1
     lease_until = as_utc(claimed) + timedelta(seconds=LEASE_SECONDS)
     return max(1, math.ceil((lease_until - now()).total_seconds()))
+
+
+def request_fingerprint(fields: Mapping[str, Any], names: Iterable[str], body: IO[bytes]) -> str:
+    """Return a digest of everything a request carries: the named fields, then the body's bytes."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(f"{name}={fields.get(name)!r};".encode())
+    body.seek(0)
+    # In chunks: the upload is already in memory once, no need for a second copy to hash it.
+    while chunk := body.read(HASH_CHUNK_BYTES):
+        digest.update(chunk)
+    body.seek(0)
+    return digest.hexdigest()

@@ -1,4 +1,4 @@
-"""A shelf's word search: candidates from the index, each checked against its book, in order."""
+"""A shelf's pages: a listing (from the indexes, with an exact total) and a word search."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
 
-from store import shelf_index
+from store import shelf_counts, shelf_index
+from store.database import count_matching, index_friendly
 from store.timestamps import as_utc
 from validate import search_words
 
@@ -92,3 +93,43 @@ def _sort_key(sort: str) -> Any:
     if sort.lstrip("-") == "title":
         return lambda document: (document.get("title_key") or "", str(document["_id"]))
     return lambda document: (as_utc(document["created_at"]), str(document["_id"]))
+
+
+def list_page(
+    collection: Collection, user_id: str, query: BookQuery
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of a shelf (whole documents), filtered and sorted, and the exact total."""
+    criteria: dict[str, Any] = {"user_id": user_id}
+    if query.category:
+        criteria["category"] = query.category
+    skip = (query.page - 1) * query.per_page
+    # One book past the page, and no projection (nx-27017 deep-copies every projected
+    # document; the caller keeps the public fields): see _page_total.
+    documents = list(
+        # $eq, not bare values: nx-27017 answers bare equality without using the indexes.
+        collection.find(index_friendly(criteria))
+        .sort(SORT_KEYS[query.sort])
+        .skip(skip)
+        .limit(query.per_page + 1)
+    )
+    total = _page_total(collection, criteria, query, skip, len(documents))
+    return documents[: query.per_page], total
+
+
+def _page_total(
+    collection: Collection, criteria: dict[str, Any], query: BookQuery, skip: int, seen: int
+) -> int:
+    """Return the shelf's total: told by the page itself when it is the last one.
+
+    A read of per_page + 1 books that returns at most per_page found every match from
+    `skip` on, so skip + seen is exact (from the very read that made the page): the
+    shelf's count, a round trip more, is read only for a full page or one past the end.
+    """
+    if seen <= query.per_page and (seen or skip == 0):
+        return skip + seen
+    total = shelf_counts.stored_total(collection.database, criteria["user_id"], query.category)
+    if total is None:
+        # A write is under way on this shelf: count its books, exact whatever it applied.
+        total = count_matching(collection, criteria)
+    # A full page has seen this many: a count behind the books never contradicts it.
+    return max(total, skip + seen) if seen else total

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from werkzeug.datastructures import FileStorage
 
-from routes.books import _request_fingerprint
-from store.idempotency import LEASE_SECONDS
+from routes.books import BOOK_FORM_FIELDS
+from store.idempotency import LEASE_SECONDS, request_fingerprint
 from tests.helpers import cover_files, image_bytes, real_server_only
 
 PRECONDITION_FAILED = {
@@ -231,8 +230,8 @@ def test_concurrent_retries_with_one_key_create_one_book(app, client, auth_heade
 
 def leave_a_dead_claim(db: Any, user_id: str, key: str, seconds_ago: float) -> None:
     """Store the claim a request for create(key) left when its worker died, seconds_ago."""
-    fingerprint = _request_fingerprint(
-        {"title": "Dune", "category": "science"}, FileStorage(image_bytes(), "c.jpg")
+    fingerprint = request_fingerprint(
+        {"title": "Dune", "category": "science"}, BOOK_FORM_FIELDS, image_bytes()
     )
     claimed = datetime.now(UTC) - timedelta(seconds=seconds_ago)
     db.idempotency_keys.insert_one(
