@@ -40,8 +40,6 @@ from web.responses import ApiError, error_response
 View = Callable[..., Any]
 
 EXTENSION_KEY = "ratelimit"
-# IPv6 clients get a whole /64 each, so one client counts once however many addresses it uses.
-IPV6_CLIENT_PREFIX = 64
 # Flask-Limiter's own settings that its before-request hook checks (this app sets none).
 LIMITER_WIDE_SETTINGS = (
     "RATELIMIT_APPLICATION",
@@ -49,18 +47,8 @@ LIMITER_WIDE_SETTINGS = (
     "RATELIMIT_META",
     "RATELIMIT_IN_MEMORY_FALLBACK",
 )
-USER_ID_KEY = "rate_limit_user_id"
-# Set while a login checks the second steps: the password was right (see checking_second_factor).
-SECOND_FACTOR_KEY = "rate_limit_second_factor"
 # Counter keys this request reserved under a failure-only limit -> when the response counts.
 CONDITIONAL_KEYS = "rate_limit_conditional_keys"
-OTP_REQUIRED_ERROR = "otp_required"
-# Where a known address is remembered: its own counter-collection key, live for REFRESH_TOKEN_TTL.
-KNOWN_ADDRESS_PREFIX = "known-address"
-DEFAULT_KNOWN_ADDRESS_SECONDS = 30 * 24 * 60 * 60
-# HMAC keys for what the counters hold, each derived from SECRET_KEY for one purpose only.
-ACCOUNT_HASH_PURPOSE = b"rate-limit account"
-ADDRESS_HASH_PURPOSE = b"rate-limit address"
 
 
 def _remember_login_address() -> None:
@@ -390,7 +378,7 @@ def limit_password_check(view: View) -> View:
 
     @functools.wraps(view)
     def remember_user(current_user: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
-        setattr(g, USER_ID_KEY, str(current_user["_id"]))
+        setattr(g, rate_keys.USER_ID_KEY, str(current_user["_id"]))
         return limited(current_user, *args, **kwargs)
 
     return remember_user
