@@ -33,7 +33,7 @@ def base_config(instance_path: Path) -> dict[str, Any]:
         SECRET_KEY=TEST_SECRET_KEY,
         INSTANCE_PATH=str(instance_path),
         DB_TIMEOUT_MS=3000,
-        # Most tests log in far more often than any person would; tests/api/test_ratelimit.py
+        # Most tests log in far more often than any person would; tests/api/test_ratelimit_*.py
         # turns the limits back on.
         RATELIMIT_ENABLED=False,
     )

@@ -16,7 +16,7 @@ from flask import Flask
 from pymongo import MongoClient
 
 from store import database
-from tests.api.test_ratelimit import (
+from tests.api.rate_limit_checks import (
     LOGIN_FAILED,
     RIGHT_LOGIN,
     WRONG_PASSWORD,
