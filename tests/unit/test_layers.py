@@ -47,3 +47,19 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     source = tmp_path / "probe.py"
     source.write_text("from models import User\n\ndef f():\n    from routes import books\n")
     assert project_imports(source) == {"models", "routes.books"}
+
+
+@pytest.mark.parametrize("module", sorted(application_modules()))
+def test_no_application_module_is_over_400_lines(module: str) -> None:
+    """A module a newcomer reads in one go; past that, it holds more than one concern."""
+    assert len(application_modules()[module].read_text().splitlines()) <= 400
+
+
+def test_no_test_file_is_over_600_lines() -> None:
+    """Tests split by subject stay findable: none over 600 lines."""
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "tests").rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > 600
+    }
+    assert long == {}
