@@ -206,23 +206,9 @@ class Books:
         idempotency_key (the request's key record id) is stored with the book, in the same
         insert, so a retry whose first attempt died after this write still finds the book.
         """
-        moment = now()
-        document = {
-            "_id": ObjectId(),
-            "user_id": user_id,
-            "title": fields["title"],
-            "title_key": book_keys.title_key(fields["title"]),
-            "description": fields.get("description", ""),
-            "category": fields["category"],
-            "isbn": fields.get("isbn"),
-            "cover": cover,
-            "version": 1,
-            "created_at": moment,
-            "updated_at": moment,
-        }
+        document = book_keys.new_book(user_id, fields, cover)
         if idempotency_key is not None:
             document["idempotency_key"] = idempotency_key
-        document["isbn_key"] = book_keys.isbn_key(user_id, document["isbn"], document["_id"])
         document.update(shelf_index.new_book_fields())
         database = self.collection.database
         # Claimed before the insert: until the count is moved, readers count the shelf itself.

@@ -36,3 +36,23 @@ def isbn_key(user_id: str, isbn: str | None, book_id: ObjectId) -> str:
 def title_key(title: str) -> str:
     """Return the form of a title that shelf uniqueness compares: trimmed and case-folded."""
     return " ".join(title.split()).casefold()
+
+
+def new_book(user_id: str, fields: dict[str, Any], cover: str) -> dict[str, Any]:
+    """Return a new book's document: its fields, their keys, version 1 and its dates."""
+    moment = now()
+    book_id = ObjectId()
+    return {
+        "_id": book_id,
+        "user_id": user_id,
+        "title": fields["title"],
+        "title_key": title_key(fields["title"]),
+        "description": fields.get("description", ""),
+        "category": fields["category"],
+        "isbn": fields.get("isbn"),
+        "isbn_key": isbn_key(user_id, fields.get("isbn"), book_id),
+        "cover": cover,
+        "version": 1,
+        "created_at": moment,
+        "updated_at": moment,
+    }

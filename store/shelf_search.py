@@ -57,18 +57,7 @@ def search(
             for entry, terms in found.items()
             if shelf_index.entry_category(entry) == query.category
         }
-    books = {
-        str(document["_id"]): document
-        for document in shelf_index.pending_books(collection, user_id, projection)
-    }
-    ids = [
-        ObjectId(book_id)
-        for book_id in dict.fromkeys(map(shelf_index.entry_book_id, found))
-        if book_id not in books
-    ]
-    books.update(
-        (str(document["_id"]), document) for document in _by_ids(collection, ids, projection)
-    )
+    books = _candidate_books(collection, user_id, found, projection)
     matches = [
         document
         for document in books.values()
@@ -81,6 +70,25 @@ def search(
     skip = (query.page - 1) * query.per_page
     page = matches[skip : skip + query.per_page]
     return page, len(matches)
+
+
+def _candidate_books(
+    collection: Collection, user_id: str, found: dict[str, set[str]], projection: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Return the books the entries found name, and the shelf's pending books, by id."""
+    books = {
+        str(document["_id"]): document
+        for document in shelf_index.pending_books(collection, user_id, projection)
+    }
+    ids = [
+        ObjectId(book_id)
+        for book_id in dict.fromkeys(map(shelf_index.entry_book_id, found))
+        if book_id not in books
+    ]
+    books.update(
+        (str(document["_id"]), document) for document in _by_ids(collection, ids, projection)
+    )
+    return books
 
 
 def _by_ids(collection: Collection, ids: list[ObjectId], projection: dict[str, Any]) -> Cursor:

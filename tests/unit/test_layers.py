@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -61,5 +62,18 @@ def test_no_test_file_is_over_600_lines() -> None:
         str(path.relative_to(ROOT)): lines
         for path in (ROOT / "tests").rglob("*.py")
         if (lines := len(path.read_text().splitlines())) > 600
+    }
+    assert long == {}
+
+
+def test_no_application_function_is_over_40_lines() -> None:
+    """A function reads at a glance: none is over 40 lines, its docstring included."""
+    long = {
+        f"{name}.{node.name}": node.end_lineno - node.lineno + 1
+        for name, path in application_modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > 40
     }
     assert long == {}
