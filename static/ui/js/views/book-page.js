@@ -2,7 +2,8 @@
 
 import { api } from "../api.js";
 import { categoryLabel, describeError } from "../messages.js";
-import { confirmAction, flash, formatDate, go, state } from "../shell.js";
+import { confirmAndDelete } from "../delete-book.js";
+import { flash, formatDate, go, state } from "../shell.js";
 
 const element = (id) => document.getElementById(id);
 
@@ -29,28 +30,16 @@ function render(book) {
 
 async function deleteShown(button) {
   const book = shown;
-  const confirmed = await confirmAction({
-    title: "Delete this book?",
-    message: `“${book.title}” and its cover will be removed from your shelf. This cannot be undone.`,
-    confirmLabel: "Delete book",
-  });
-  if (!confirmed) return;
-  button.disabled = true;
-  try {
-    await api(`books/${book._id}`, { method: "DELETE" });
-    flash(`Deleted “${book.title}”.`);
-  } catch (error) {
-    if (error.name === "SessionEndedError") return;
-    if (error.status === 404) {
-      flash(`“${book.title}” was already deleted.`, "warning");
-    } else {
-      button.disabled = false;
-      const words = document.createElement("span");
-      words.textContent = `Not deleted. ${describeError(error, "book").form || ""}`;
-      element("book-page-error").replaceChildren(words);
-      return;
-    }
+  const outcome = await confirmAndDelete(book, button);
+  if (outcome === "kept") return;
+  if (outcome.failed) {
+    const words = document.createElement("span");
+    words.textContent = outcome.failed;
+    element("book-page-error").replaceChildren(words);
+    return;
   }
+  if (outcome === "gone") flash(`“${book.title}” was already deleted.`, "warning");
+  else flash(`Deleted “${book.title}”.`);
   go(state.lastShelfHash);
 }
 

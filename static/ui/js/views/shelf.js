@@ -4,7 +4,8 @@ import { api } from "../api.js";
 import { clearFieldError, showFieldError } from "../forms.js";
 import { categoryLabel, describeError } from "../messages.js";
 import { appendCategoryOptions, categoryNames } from "../spec.js";
-import { confirmAction, go, notify, state } from "../shell.js";
+import { confirmAndDelete } from "../delete-book.js";
+import { go, notify, state } from "../shell.js";
 
 const SORTS = ["-created_at", "created_at", "title", "-title"];
 const PAGE_SIZES = ["12", "24", "48"];
@@ -251,30 +252,18 @@ async function load() {
 }
 
 async function deleteBook(book, button) {
-  const confirmed = await confirmAction({
-    title: "Delete this book?",
-    message: `“${book.title}” and its cover will be removed from your shelf. This cannot be undone.`,
-    confirmLabel: "Delete book",
-  });
-  if (!confirmed) return;
-  button.disabled = true;
-  try {
-    await api(`books/${book._id}`, { method: "DELETE" });
-    notify(`Deleted “${book.title}”.`);
-  } catch (error) {
-    if (error.name === "SessionEndedError") return;
-    if (error.status === 404) {
-      notify(`“${book.title}” was already deleted.`, "warning");
-    } else {
-      button.disabled = false;
-      const message = document.createElement("p");
-      message.className = "form-error";
-      message.setAttribute("role", "alert");
-      message.textContent = `Not deleted. ${describeError(error, "book").form || ""}`;
-      button.closest(".book-body").append(message);
-      return;
-    }
+  const outcome = await confirmAndDelete(book, button);
+  if (outcome === "kept") return;
+  if (outcome.failed) {
+    const message = document.createElement("p");
+    message.className = "form-error";
+    message.setAttribute("role", "alert");
+    message.textContent = outcome.failed;
+    button.closest(".book-body").append(message);
+    return;
   }
+  if (outcome === "gone") notify(`“${book.title}” was already deleted.`, "warning");
+  else notify(`Deleted “${book.title}”.`);
   focusAfterLoad = true;
   await load();
 }
