@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from gevent import get_hub
+from gevent.monkey import is_module_patched
 
 # OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB of memory, 2 iterations, 1 lane.
 ARGON2_TIME_COST = 2
 ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_PARALLELISM = 1
+
+T = TypeVar("T")
 
 
 @cache
@@ -23,15 +29,27 @@ def _hasher() -> PasswordHasher:
     )
 
 
+def off_the_hub(call: Callable[..., T], *args: str) -> T:
+    """Run an Argon2 call on a real thread when gevent serves this process; else call it.
+
+    Each hash is tens of milliseconds of CPU. On the hub a queue of them starves the worker's
+    other connections, whose database replies then miss DB_TIMEOUT_MS (a 503). argon2-cffi
+    releases the GIL while it hashes, so on gevent's thread pool the hub keeps serving.
+    """
+    if is_module_patched("threading"):
+        return get_hub().threadpool.apply(call, args)
+    return call(*args)
+
+
 def hash_password(password: str) -> str:
     """Return an Argon2id hash of the password, salt and parameters included."""
-    return _hasher().hash(password)
+    return off_the_hub(_hasher().hash, password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Tell whether the password matches the hash; a malformed hash never matches."""
     try:
-        return _hasher().verify(password_hash, password)
+        return off_the_hub(_hasher().verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import requests
 from flask import Flask
-from pymongo import MongoClient
 
 from store import database
 from tests.api.rate_limit_checks import (
@@ -29,13 +26,12 @@ from tests.api.rate_limit_checks import (
     two_factor_user,
 )
 from tests.helpers import PASSWORD, real_server_only, sign_up
-from tests.live.server import LiveServer
+from tests.live.server import two_instances
 
 T = TypeVar("T")
 
 ATTEMPTS = 20
 LIMIT = 5
-SHARED_KEY = "a-secret-key-shared-by-every-instance-0123456789"
 TOO_MANY = "Too Many Requests"
 
 
@@ -218,25 +214,14 @@ def test_a_right_code_after_wrong_ones_logs_in_and_spends_no_attempt(make_app):
 @pytest.fixture(scope="module")
 def instances(nx_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """Start two servers sharing the key and the database, limit 5 wrong passwords a minute."""
-    name = f"limits_{uuid.uuid4().hex[:8]}"
-    settings = {
-        "SECRET_KEY": SHARED_KEY,
-        "DATABASE_URL": f"{nx_server_url}/{name}",
-        "RATELIMIT_ENABLED": "true",
-        "RATELIMIT_LOGIN_PER_ACCOUNT": f"{LIMIT} per minute",
-        "RATELIMIT_LOGIN_PER_ADDRESS": "1000 per minute",
-    }
-    servers = [
-        LiveServer(Path(tmp_path_factory.mktemp(f"limits{number}")), **settings)
-        for number in (1, 2)
-    ]
-    for server in servers:
-        server.start()
-    yield tuple(servers)
-    for server in servers:
-        server.stop()
-    with MongoClient(nx_server_url, serverSelectionTimeoutMS=3000) as client:
-        client.drop_database(name)
+    with two_instances(
+        nx_server_url,
+        tmp_path_factory,
+        RATELIMIT_ENABLED="true",
+        RATELIMIT_LOGIN_PER_ACCOUNT=f"{LIMIT} per minute",
+        RATELIMIT_LOGIN_PER_ADDRESS="1000 per minute",
+    ) as servers:
+        yield servers
 
 
 def wrong_logins_over(urls: list[str], email: str) -> list[tuple[int, dict[str, Any]]]:

@@ -10,14 +10,19 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from pymongo import MongoClient
 
 from config import DEFAULTS, PROJECT_ROOT
-from store.embedded_server import free_port
+from store.embedded_server import free_port, stop_embedded_server
+
+SHARED_KEY = "a-secret-key-shared-by-every-instance-0123456789"
 
 
 class LiveServer:
@@ -102,3 +107,34 @@ def raw_request(server: LiveServer, request: bytes) -> tuple[str, dict[str, str]
     status, *lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines)
     return status, headers, body
+
+
+@contextlib.contextmanager
+def running(server: LiveServer) -> Iterator[LiveServer]:
+    """Start the server; afterwards stop it (unless a test did) and the database it started."""
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.process and server.process.poll() is None:
+            server.stop()
+        stop_embedded_server(server.instance)
+
+
+@contextlib.contextmanager
+def two_instances(
+    server_url: str, folders: pytest.TempPathFactory, **settings: str
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Run two servers, each with an instance folder of its own, sharing the key and a database.
+
+    As instances behind a load balancer would; the database is dropped afterwards.
+    """
+    name = f"cluster_{uuid.uuid4().hex[:8]}"
+    settings = {"SECRET_KEY": SHARED_KEY, "DATABASE_URL": f"{server_url}/{name}", **settings}
+    first, second = (LiveServer(folders.mktemp(f"node{number}"), **settings) for number in (1, 2))
+    try:
+        with running(first), running(second):
+            yield first, second
+    finally:
+        with MongoClient(server_url, serverSelectionTimeoutMS=3000) as client:
+            client.drop_database(name)

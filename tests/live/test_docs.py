@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from store.embedded_server import stop_embedded_server
 from tests.code_layout import application_modules, project_imports
-from tests.live.server import LiveServer
+from tests.live.server import LiveServer, running
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -160,11 +159,8 @@ def runnable(script: str, url: str) -> str:
 @pytest.fixture
 def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
     """Yield `make run`'s command on a new instance folder; stop it and its database after."""
-    server = LiveServer(tmp_path / "instance")
-    server.start()
-    yield server
-    server.stop()
-    stop_embedded_server(server.instance)
+    with running(LiveServer(tmp_path / "instance")) as server:
+        yield server
 
 
 def run_walkthrough(script: str, server: LiveServer, folder: Path) -> str:

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from store.embedded_server import stop_embedded_server
 from tests.helpers import PASSWORD
-from tests.live.server import LiveServer, raw_request
+from tests.live.server import LiveServer, raw_request, running
 
 pytestmark = pytest.mark.integration
 
@@ -41,11 +40,10 @@ class LoggedLiveServer(LiveServer):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedLiveServer]:
     """Yield one live server that allows ORIGIN; stop it and its database afterwards."""
-    live = LoggedLiveServer(tmp_path_factory.mktemp("http") / "instance", CORS_ORIGINS=ORIGIN)
-    live.start()
-    yield live
-    live.stop()
-    stop_embedded_server(live.instance)
+    with running(
+        LoggedLiveServer(tmp_path_factory.mktemp("http") / "instance", CORS_ORIGINS=ORIGIN)
+    ) as live:
+        yield live
 
 
 def assert_security_headers(headers: Any) -> None:

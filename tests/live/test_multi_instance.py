@@ -2,44 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
-from pymongo import MongoClient
 
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.server import LiveServer
+from tests.live.server import two_instances
 
 pytestmark = pytest.mark.integration
-
-SHARED_KEY = "a-secret-key-shared-by-every-instance-0123456789"
 
 
 @pytest.fixture(scope="module")
 def cluster(nx_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """Start two servers with separate instance folders sharing the key, database and covers."""
-    name = f"cluster_{uuid.uuid4().hex[:8]}"
-    settings = {
-        "SECRET_KEY": SHARED_KEY,
-        "DATABASE_URL": f"{nx_server_url}/{name}",
-        "COVER_STORAGE": "gridfs",
-        "RATELIMIT_ENABLED": "true",
-        "RATELIMIT_LOGIN_PER_ACCOUNT": "3 per hour",
-    }
-    servers = [
-        LiveServer(Path(tmp_path_factory.mktemp(f"node{number}")), **settings) for number in (1, 2)
-    ]
-    for server in servers:
-        server.start()
-    yield tuple(servers)
-    for server in servers:
-        server.stop()
-    with MongoClient(nx_server_url, serverSelectionTimeoutMS=3000) as client:
-        client.drop_database(name)
+    with two_instances(
+        nx_server_url,
+        tmp_path_factory,
+        COVER_STORAGE="gridfs",
+        RATELIMIT_ENABLED="true",
+        RATELIMIT_LOGIN_PER_ACCOUNT="3 per hour",
+    ) as servers:
+        yield servers
 
 
 def account(url: str, email: str) -> dict:

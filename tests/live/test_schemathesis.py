@@ -39,10 +39,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from auth.two_factor import TOTP_PERIOD
-from store.embedded_server import stop_embedded_server
 from tests.api_document import generated_document
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.server import LiveServer
+from tests.live.server import LiveServer, running
 
 pytestmark = pytest.mark.integration
 
@@ -144,14 +143,9 @@ ACCOUNTS = Accounts()
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Yield a live server of this module's own, its accounts ready."""
-    server = LiveServer(tmp_path_factory.mktemp("schemathesis") / "instance")
-    server.start()
-    try:
+    with running(LiveServer(tmp_path_factory.mktemp("schemathesis") / "instance")) as server:
         ACCOUNTS.open(server.url)
         yield server
-    finally:
-        server.stop()
-        stop_embedded_server(server.instance)
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from store.embedded_server import stop_embedded_server
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.server import LiveServer, raw_request
+from tests.live.server import LiveServer, raw_request, running
 
 pytestmark = pytest.mark.integration
 
@@ -27,22 +27,15 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
     """Yield a started live server; stop it and its database afterwards."""
-    server = LiveServer(tmp_path / "instance")
-    server.start()
-    yield server
-    if server.process and server.process.poll() is None:
-        server.stop()
-    stop_embedded_server(server.instance)
+    with running(LiveServer(tmp_path / "instance")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Yield one live server for the tests that only read or add independent records."""
-    server = LiveServer(tmp_path_factory.mktemp("shared") / "instance")
-    server.start()
-    yield server
-    server.stop()
-    stop_embedded_server(server.instance)
+    with running(LiveServer(tmp_path_factory.mktemp("shared") / "instance")) as server:
+        yield server
 
 
 def sign_up_and_log_in(url: str, email: str) -> dict[str, str]:

@@ -18,10 +18,9 @@ import pytest
 import requests
 
 from store import shelf_counts
-from store.embedded_server import stop_embedded_server
 from tests.api.test_shelf_races import assert_agrees, follow_pages
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.server import LiveServer
+from tests.live.server import LiveServer, running
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +31,8 @@ KILL_AFTER = (8, 20, 32, 44, 56)
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
     """Yield a started live server (two workers); stop it and its database afterwards."""
-    server = LiveServer(tmp_path / "instance")
-    server.start()
-    yield server
-    if server.process and server.process.poll() is None:
-        server.stop()
-    stop_embedded_server(server.instance)
+    with running(LiveServer(tmp_path / "instance")) as server:
+        yield server
 
 
 def workers(live: LiveServer) -> list[psutil.Process]:

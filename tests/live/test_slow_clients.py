@@ -11,9 +11,8 @@ from contextlib import ExitStack
 import pytest
 import requests
 
-from store.embedded_server import stop_embedded_server
 from tests.helpers import PASSWORD
-from tests.live.server import LiveServer
+from tests.live.server import LiveServer, running
 
 pytestmark = pytest.mark.integration
 
@@ -29,25 +28,17 @@ TRICKLE_INTERVAL_SECONDS = 0.2
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Yield a live server with the default deadlines (slow clients are held for a minute)."""
-    live = LiveServer(tmp_path_factory.mktemp("slow") / "instance")
-    live.start()
-    yield live
-    live.stop()
-    stop_embedded_server(live.instance)
+    with running(LiveServer(tmp_path_factory.mktemp("slow") / "instance")) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
 def deadline_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Yield a live server whose header and body deadlines are two seconds."""
-    live = LiveServer(
-        tmp_path_factory.mktemp("deadline") / "instance",
-        REQUEST_HEADER_TIMEOUT=SHORT_TIMEOUT,
-        REQUEST_BODY_TIMEOUT=SHORT_TIMEOUT,
-    )
-    live.start()
-    yield live
-    live.stop()
-    stop_embedded_server(live.instance)
+    instance = tmp_path_factory.mktemp("deadline") / "instance"
+    deadlines = {"REQUEST_HEADER_TIMEOUT": SHORT_TIMEOUT, "REQUEST_BODY_TIMEOUT": SHORT_TIMEOUT}
+    with running(LiveServer(instance, **deadlines)) as live:
+        yield live
 
 
 def open_slow_body(server: LiveServer, path: str, first_bytes: bytes = b"{") -> socket.socket:
