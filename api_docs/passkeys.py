@@ -38,7 +38,7 @@ def bad_credential(shape: str) -> dict[str, Any]:
         "The body is not a JSON object, or `credential` is missing or not a "
         f"`{shape}` object (`Invalid data` naming the field).",
         "Invalid data",
-        {"credential": f"credential must be a {shape} object"},
+        {"credential": f"credential must be a WebAuthn {shape} object"},
     )
 
 
