@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from bson import Binary, ObjectId
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from flask import current_app
 from webauthn import (
     generate_authentication_options,
@@ -53,7 +54,16 @@ logger = logging.getLogger(__name__)
 PASSKEY_REFUSED = "Passkey not recognised"
 # What a malformed response (or a stored key the library cannot read) raises inside py_webauthn:
 # its own exceptions, and the decoding errors of base64url, JSON and CBOR it lets through.
-RESPONSE_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+RESPONSE_ERRORS = (
+    WebAuthnException,
+    InvalidSignature,
+    UnsupportedAlgorithm,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+)
 
 
 def refused() -> ApiError:
