@@ -52,8 +52,8 @@ from web.responses import ApiError
 logger = logging.getLogger(__name__)
 
 PASSKEY_REFUSED = "Passkey not recognised"
-# What a malformed response (or a stored key the library cannot read) raises inside py_webauthn:
-# its own exceptions, and the decoding errors of base64url, JSON and CBOR it lets through.
+# What a malformed response raises inside py_webauthn: its own exceptions, and the errors of
+# base64url, JSON, CBOR and cryptography it lets through (all found by fuzzing the routes).
 RESPONSE_ERRORS = (
     WebAuthnException,
     InvalidSignature,
