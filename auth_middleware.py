@@ -1,4 +1,7 @@
-"""token_required and the access-token checks behind it (issuing tokens is auth.sessions' job)."""
+"""token_required, its step-up variant password_required, and the access-token checks behind them.
+
+Issuing tokens is auth.sessions' job.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from flask import current_app, g, request
 
 import models
 from crypto.keys import ACCESS_TOKEN_TYPE, ALGORITHM, verification_keys
+from request_schema.fields import Schema
+from web.ratelimit import limit_password_check
+from web.request_body import accepts
 from web.responses import ApiError
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "sid"]
@@ -191,3 +197,17 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     # Read by /openapi.json: the operations that declare bearer security are exactly these.
     setattr(decorated, REQUIRES_TOKEN, True)
     return decorated
+
+
+def password_required(schema: Schema) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """token_required for a route that also asks for the current password (a step-up check).
+
+    The body is checked against the schema first, then the token; then one attempt of the
+    account's password-check budget is reserved before the view checks the password, and given
+    back unless the password turns out wrong.
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        return accepts(schema)(token_required(limit_password_check(view)))
+
+    return decorate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -47,11 +47,26 @@ class LoginMatch(NamedTuple):
     password_hash: str
 
 
-class User:
-    """User Model"""
+class BookUpdate(NamedTuple):
+    """An updated book and the cover it had before the update."""
+
+    book: dict[str, Any]
+    previous_cover: str
+
+
+class Model:
+    """A collection's model: each subclass names the collection it reads and writes."""
+
+    collection_name: ClassVar[str]
 
     def __init__(self) -> None:
-        self.collection = get_db().users
+        self.collection = get_db()[self.collection_name]
+
+
+class User(Model):
+    """User Model"""
+
+    collection_name = "users"
 
     def create(
         self, name: str, email: str, password: str, email_verified: bool = True
@@ -181,18 +196,10 @@ class User:
         return result.modified_count == 1
 
 
-class BookUpdate(NamedTuple):
-    """An updated book and the cover it had before the update."""
-
-    book: dict[str, Any]
-    previous_cover: str
-
-
-class Books:
+class Books(Model):
     """Books Model"""
 
-    def __init__(self) -> None:
-        self.collection = get_db().books
+    collection_name = "books"
 
     def create(
         self,

@@ -20,7 +20,7 @@ from auth.two_factor import (
     recovery_code_digest,
     verify_second_factor,
 )
-from auth_middleware import token_required
+from auth_middleware import password_required
 from models import User
 from store.email_tokens import EmailTokens
 from store.two_factor_records import TwoFactorRecords
@@ -35,7 +35,7 @@ from validate import (
     normalise_email,
 )
 from web import mailer
-from web.ratelimit import limit_email, limit_password_check
+from web.ratelimit import limit_email
 from web.request_body import accepts, json_body, valid_json
 from web.responses import ApiError, success_response
 
@@ -63,9 +63,7 @@ def two_factor_state(user_id: str, enabled: bool) -> tuple[TwoFactorRecords, dic
 
 
 @account_security.route("/users/2fa/setup", methods=["POST"])
-@accepts(PASSWORD_CONFIRMATION)
-@token_required
-@limit_password_check
+@password_required(PASSWORD_CONFIRMATION)
 def setup_two_factor(current_user: dict[str, Any]) -> Response:
     """Start two-factor set-up (needs the password): a new secret, its URI and a QR code."""
     data = json_body("Please provide your current password")
@@ -79,9 +77,7 @@ def setup_two_factor(current_user: dict[str, Any]) -> Response:
 
 
 @account_security.route("/users/2fa/enable", methods=["POST"])
-@accepts(TWO_FACTOR_ENABLE)
-@token_required
-@limit_password_check
+@password_required(TWO_FACTOR_ENABLE)
 def enable_two_factor(current_user: dict[str, Any]) -> Response:
     """Turn two-factor on with the password and a first code; answer ten recovery codes, once."""
     data = json_body("Please provide your current password and the code from your app")
@@ -105,16 +101,15 @@ def enable_two_factor(current_user: dict[str, Any]) -> Response:
 
 
 @account_security.route("/users/2fa/disable", methods=["POST"])
-@accepts(TWO_FACTOR_DISABLE)
-@token_required
-@limit_password_check
+@password_required(TWO_FACTOR_DISABLE)
 def disable_two_factor(current_user: dict[str, Any]) -> Response:
-    """Turn two-factor off: needs the password and a current code (or a recovery code)."""
+    """Turn two-factor off: needs the password and a current code (or a recovery code).
+
+    A recovery code stands in for the app's code, so a lost phone cannot keep two-factor on.
+    """
     data = json_body("Please provide your password and a code")
     records, state = two_factor_state(current_user["_id"], enabled=True)
-    password = data.get("password")
-    if not isinstance(password, str) or not User().check_password(current_user["_id"], password):
-        raise invalid("password", "password is incorrect")
+    confirm_password(current_user["_id"], data)
     if not verify_second_factor(current_user["_id"], state, data.get("otp")):
         raise invalid("otp", "the code is not valid or was already used")
     records.disable(current_user["_id"])

@@ -97,6 +97,13 @@ def book_not_found() -> ApiError:
     return ApiError(404, "Book not found", "Not Found")
 
 
+def found(book: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the caller's book that a model call found, or answer 404 (book_not_found)."""
+    if book is None:
+        raise book_not_found()
+    return book
+
+
 def clean_book_fields(fields: dict[str, str]) -> dict[str, Any]:
     """Return validated book fields in their stored form (an empty isbn clears it)."""
     cleaned: dict[str, Any] = {}
@@ -290,9 +297,7 @@ def _book_query(args: Any) -> BookQuery:
 @token_required
 def get_book(current_user: dict[str, Any], book_id: str) -> Response:
     """Return one of the caller's books (304 if the client's copy is current)."""
-    book = Books().get_for_user(book_id, current_user["_id"])
-    if book is None:
-        raise book_not_found()
+    book = found(Books().get_for_user(book_id, current_user["_id"]))
     if request.if_none_match.contains(etag(book)):
         response = Response(status=304)
         response.set_etag(etag(book))
@@ -309,9 +314,7 @@ def get_book(current_user: dict[str, Any], book_id: str) -> Response:
 def update_book(current_user: dict[str, Any], book_id: str) -> Response:
     """Change any of a book's fields and, with a new cover_image file, replace its cover."""
     book_store = Books()
-    book = book_store.get_for_user(book_id, current_user["_id"])
-    if book is None:
-        raise book_not_found()
+    book = found(book_store.get_for_user(book_id, current_user["_id"]))
     expected_version = _expected_version(book)
     fields, upload = form_body()
     check(fields)
@@ -375,9 +378,7 @@ def _apply_book_update(
 @token_required
 def delete_book(current_user: dict[str, Any], book_id: str) -> Response:
     """Delete one of the caller's books and its cover file."""
-    book = Books().delete(book_id, current_user["_id"])
-    if book is None:
-        raise book_not_found()
+    book = found(Books().delete(book_id, current_user["_id"]))
     cover_store().delete(book["cover"])
     return Response(status=204)
 

@@ -11,7 +11,7 @@ from auth.passkeys import forget_user
 from auth.sessions import Sessions, open_session, refresh_session
 from auth.step_up import confirm_password
 from auth.two_factor import verify_second_factor
-from auth_middleware import token_required
+from auth_middleware import password_required, token_required
 from models import User
 from store.errors import DuplicateError
 from store.timestamps import as_utc, now
@@ -31,7 +31,6 @@ from web import mailer
 from web.rate_keys import checking_second_factor
 from web.ratelimit import (
     limit_login,
-    limit_password_check,
     limit_refresh,
     limit_signup,
     reserve_code_attempt,
@@ -177,9 +176,7 @@ def revoke_sessions(current_user: dict[str, Any]) -> Response:
 
 
 @users.route("/users/password", methods=["PUT"])
-@accepts(PASSWORD_CHANGE)
-@token_required
-@limit_password_check
+@password_required(PASSWORD_CHANGE)
 def change_password(current_user: dict[str, Any]) -> Response:
     """Change the password; every other session ends."""
     data = json_body()
@@ -214,9 +211,7 @@ def update_user(current_user: dict[str, Any]) -> Response:
 
 
 @users.route("/users/", methods=["DELETE"])
-@accepts(PASSWORD_CONFIRMATION)
-@token_required
-@limit_password_check
+@password_required(PASSWORD_CONFIRMATION)
 def disable_user(current_user: dict[str, Any]) -> Response:
     """Disable the caller's account; every session ends at once.
 

@@ -112,10 +112,10 @@ REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", rate_keys.address_ke
 PASSWORD_CHECK_RULES = (
     # One budget per account across every route that asks for the current password.
     LimitRule(
-        "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT",
-        rate_keys.user_id_key,
-        "password-check",
-        rate_keys.current_password_wrong,
+        setting="RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT",
+        key=rate_keys.user_id_key,
+        scope="password-check",
+        counts=rate_keys.current_password_wrong,
         shared=True,
     ),
 )

@@ -29,7 +29,7 @@ from tests.api.rate_limit_checks import (
     two_factor_user,
 )
 from tests.helpers import PASSWORD, real_server_only, sign_up
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 
 T = TypeVar("T")
 

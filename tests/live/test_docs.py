@@ -15,7 +15,7 @@ from PIL import Image
 
 from store.embedded_server import stop_embedded_server
 from tests.code_layout import application_modules, project_imports
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

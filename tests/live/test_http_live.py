@@ -13,7 +13,7 @@ import requests
 
 from store.embedded_server import stop_embedded_server
 from tests.helpers import PASSWORD
-from tests.live.test_server import LiveServer, raw_request
+from tests.live.server import LiveServer, raw_request
 
 pytestmark = pytest.mark.integration
 

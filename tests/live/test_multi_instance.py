@@ -12,7 +12,7 @@ import requests
 from pymongo import MongoClient
 
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,7 @@ import pytest
 
 from config import PROJECT_ROOT
 from store.embedded_server import stop_embedded_server
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ answers 2xx must also refuse the same request without a token and with an invali
 test sends every authenticated operation a missing and several invalid tokens outright, so the
 auth check does not depend on the fuzzer reaching a 2xx.
 
-The server is `make run`'s own command (tests/live/test_server.py's LiveServer) on an instance
+The server is `make run`'s own command (LiveServer in tests/live/server.py) on an instance
 folder and database of its own, with rate limits off, so nothing generated here reaches another
 test.
 """
@@ -42,7 +42,7 @@ from auth.two_factor import TOTP_PERIOD
 from store.embedded_server import stop_embedded_server
 from tests.api_document import generated_document
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 
 pytestmark = pytest.mark.integration
 

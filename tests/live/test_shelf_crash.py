@@ -21,7 +21,7 @@ from store import shelf_counts
 from store.embedded_server import stop_embedded_server
 from tests.api.test_shelf_races import assert_agrees, follow_pages
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 
 pytestmark = pytest.mark.integration
 

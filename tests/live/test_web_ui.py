@@ -23,7 +23,7 @@ import pytest
 
 from config import PROJECT_ROOT
 from store.embedded_server import stop_embedded_server
-from tests.live.test_server import LiveServer
+from tests.live.server import LiveServer
 from validate import CATEGORIES
 
 CLIENT_DIR = PROJECT_ROOT / "clients" / "web"
