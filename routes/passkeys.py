@@ -17,7 +17,7 @@ from auth.passkeys import (
 )
 from auth.sessions import open_session
 from auth.step_up import confirm_password
-from auth_middleware import token_required
+from auth_middleware import password_required, token_required
 from store.passkey_records import PasskeyCredentials
 from validate import (
     PASSKEY_LOGIN,
@@ -25,7 +25,7 @@ from validate import (
     PASSKEY_REGISTRATION,
     PASSWORD_CONFIRMATION,
 )
-from web.ratelimit import limit_login, limit_password_check
+from web.ratelimit import limit_login
 from web.request_body import accepts, check, json_body
 from web.responses import ApiError, success_response
 
@@ -48,9 +48,7 @@ def passkey_body() -> dict[str, Any]:
 
 
 @passkeys.route("/users/passkeys/register/options", methods=["POST"])
-@accepts(PASSWORD_CONFIRMATION)
-@token_required
-@limit_password_check
+@password_required(PASSWORD_CONFIRMATION)
 def begin_registration(current_user: dict[str, Any]) -> Response:
     """Begin adding a passkey (needs the current password): the creation options."""
     data = json_body("Please provide your current password")
