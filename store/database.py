@@ -121,6 +121,14 @@ def ensure_indexes() -> None:
     db.books.create_index(
         [("user_id", ASCENDING), ("idempotency_key", ASCENDING)], name="shelf_idempotency_key"
     )
+    ensure_record_indexes(db)
+    shelf_index.ensure_indexes(db)
+    shelf_index.ensure_built(db)
+    current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
+
+
+def ensure_record_indexes(db: Database) -> None:
+    """Create the indexes of Idempotency-Key records, passkeys and their challenges."""
     # Idempotency-Key records expire after a day (MongoDB and nx-27017 remove them).
     create_housekeeping_index(
         db.idempotency_keys,
@@ -128,9 +136,19 @@ def ensure_indexes() -> None:
         expireAfterSeconds=0,
         name="idempotency_expiry",
     )
-    shelf_index.ensure_indexes(db)
-    shelf_index.ensure_built(db)
-    current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
+    # One owner per credential id: a credential registered twice is refused.
+    create_essential_index(
+        db.passkeys, [("credential_id", ASCENDING)], unique=True, name="passkey_credential_unique"
+    )
+    db.passkeys.create_index([("user_id", ASCENDING)], name="passkeys_by_user")
+    # The queries check expiry themselves; the TTL index only clears abandoned ceremonies.
+    create_housekeeping_index(
+        db.passkey_challenges,
+        [("expires_at", ASCENDING)],
+        expireAfterSeconds=0,
+        name="passkey_challenge_expiry",
+    )
+    db.passkey_challenges.create_index([("user_id", ASCENDING)], name="passkey_challenges_by_user")
 
 
 def is_refusal(error: PyMongoError) -> bool:
