@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN_PER_ADDRESS": "20 per minute;200 per hour",
     "RATELIMIT_SIGNUP_PER_ADDRESS": "10 per minute;50 per hour",
     "RATELIMIT_REFRESH_PER_ADDRESS": "60 per minute",
+    "RATELIMIT_PASSKEY_OPTIONS_PER_ADDRESS": "30 per minute;300 per hour",
     "RATELIMIT_PASSWORD_CHECK_PER_ACCOUNT": "5 per minute;20 per hour",
     "TRUSTED_PROXIES": "",
     "PUBLIC_URL": None,

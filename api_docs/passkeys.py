@@ -234,7 +234,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "offers the discoverable passkeys it holds for this site. With the `email` of an account "
         "that has passkeys, they are listed (for authenticators that need it) and only they can "
         "answer. An unknown email answers like one without passkeys. The challenge is valid "
-        "once, for `WEBAUTHN_CHALLENGE_TTL` seconds.",
+        "once, for `WEBAUTHN_CHALLENGE_TTL` seconds. Each request stores a challenge, so "
+        "requests are limited per client address (`RATELIMIT_PASSKEY_OPTIONS_PER_ADDRESS`).",
         "requestBody": json_body({"email": "ada@example.com"}, required=False),
         "responses": {
             "200": success(
@@ -245,7 +246,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "400": error(
                 "`email` is not a string.", "Invalid data", {"email": "email must be a string"}
             ),
-            **refs("PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable"),
+            **refs(*LIMITED_JSON_WRITE),
         },
     },
     "passkeys.log_in_with_passkey": {

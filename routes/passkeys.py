@@ -25,7 +25,7 @@ from validate import (
     PASSKEY_REGISTRATION,
     PASSWORD_CONFIRMATION,
 )
-from web.ratelimit import limit_login
+from web.ratelimit import limit_login, limit_passkey_options
 from web.request_body import accepts, check, json_body
 from web.responses import ApiError, success_response
 
@@ -87,6 +87,7 @@ def delete_passkey(current_user: dict[str, Any], passkey_id: str) -> Response:
 
 @passkeys.route("/users/login/passkey/options", methods=["POST"])
 @accepts(PASSKEY_LOGIN_OPTIONS)
+@limit_passkey_options
 def begin_login() -> Response:
     """Begin a passkey login: the request options (the email, if given, lists its passkeys)."""
     data = passkey_body()

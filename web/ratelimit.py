@@ -109,6 +109,10 @@ SECOND_FACTOR_RULES = (
     ),
 )
 REFRESH_RULES = (LimitRule("RATELIMIT_REFRESH_PER_ADDRESS", rate_keys.address_key, "address"),)
+# Each begun passkey login stores a challenge: anonymous writes, so every request counts.
+PASSKEY_OPTIONS_RULES = (
+    LimitRule("RATELIMIT_PASSKEY_OPTIONS_PER_ADDRESS", rate_keys.address_key, "address"),
+)
 PASSWORD_CHECK_RULES = (
     # One budget per account across every route that asks for the current password.
     LimitRule(
@@ -128,6 +132,7 @@ ALL_RULES = (
     + LOGIN_RULES
     + SECOND_FACTOR_RULES
     + REFRESH_RULES
+    + PASSKEY_OPTIONS_RULES
     + PASSWORD_CHECK_RULES
     + EMAIL_RULES
 )
@@ -365,6 +370,11 @@ def _succeeded(response: Any) -> bool:
 def limit_refresh(view: View) -> View:
     """Limit token refreshes per client address (RATELIMIT_REFRESH_PER_ADDRESS)."""
     return _limited_by(REFRESH_RULES)(view)
+
+
+def limit_passkey_options(view: View) -> View:
+    """Limit begun passkey logins per client address (RATELIMIT_PASSKEY_OPTIONS_PER_ADDRESS)."""
+    return _limited_by(PASSKEY_OPTIONS_RULES)(view)
 
 
 def limit_email(view: View) -> View:

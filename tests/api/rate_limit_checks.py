@@ -37,6 +37,7 @@ def limited_app(make_app: Callable[..., Flask], **limits: Any) -> Flask:
         "RATELIMIT_LOGIN_PER_ADDRESS": GENEROUS,
         "RATELIMIT_SIGNUP_PER_ADDRESS": GENEROUS,
         "RATELIMIT_REFRESH_PER_ADDRESS": GENEROUS,
+        "RATELIMIT_PASSKEY_OPTIONS_PER_ADDRESS": GENEROUS,
     }
     return make_app(**{**settings, **limits})
 

@@ -478,6 +478,22 @@ def test_failed_passkey_logins_are_rate_limited_per_address(make_app):
     assert client.post(LOGIN, json={"credential": credential}).status_code == 200
 
 
+def test_begun_passkey_logins_are_rate_limited_per_address(make_app):
+    app = limited_app(make_app, RATELIMIT_PASSKEY_OPTIONS_PER_ADDRESS="3 per minute")
+    client = app.test_client()
+    for _ in range(3):
+        answer = client.post(LOGIN_OPTIONS, json={}, environ_overrides=ATTACKER)
+        assert answer.status_code == 200 and answer.json["data"]["challenge"]
+
+    response = client.post(LOGIN_OPTIONS, json={}, environ_overrides=ATTACKER)
+
+    assert_too_many_requests(response, 60)
+    with app.app_context():
+        assert database.get_db().passkey_challenges.count_documents({}) == 3
+    # Another address is not held back.
+    assert client.post(LOGIN_OPTIONS, json={}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
