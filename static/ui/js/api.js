@@ -23,8 +23,8 @@ export async function api(path, { auth = true, ...options } = {}) {
       throw error;
     }
   }
-  // 401 with a Bearer challenge: the token expired on the way or was replaced meanwhile. Try
-  // once more with a fresh one.
+  // 401 invalid_token: the token expired on the way or was replaced meanwhile. Try once more
+  // with a fresh one.
   const latest = currentAccessToken();
   const retryToken = latest && latest !== token ? latest : (await refreshTokens()).token;
   try {

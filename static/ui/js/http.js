@@ -16,11 +16,11 @@ export class ApiError extends Error {
   }
 
   /**
-   * True for a 401 about the access token: the API then sends a Bearer challenge (RFC 6750). A
-   * 401 without one refuses something else (a passkey's answer), and no new token changes that.
+   * True for a 401 about the access token sent: the API's challenge then says invalid_token (RFC
+   * 6750). Any other 401 refuses something else (a passkey's answer): a new token changes nothing.
    */
   get tokenRefused() {
-    return this.status === 401 && /^Bearer\b/i.test(this.authenticate || "");
+    return this.status === 401 && /\berror="?invalid_token\b/i.test(this.authenticate || "");
   }
 
   /** True when no answer came back at all (offline, server down, connection cut). */
