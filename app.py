@@ -23,6 +23,7 @@ from routes.account_security import account_security
 from routes.books import books
 from routes.docs import docs
 from routes.health import health
+from routes.passkeys import passkeys
 from routes.ui import ui
 from routes.users import users
 from store import database
@@ -123,6 +124,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/", view_func=hello)
     app.register_blueprint(users)
     app.register_blueprint(account_security)
+    app.register_blueprint(passkeys)
     app.register_blueprint(books)
     app.register_blueprint(docs)
     app.register_blueprint(ui)

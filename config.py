@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -72,6 +73,12 @@ DEFAULTS: dict[str, Any] = {
     # time), and its whole body, counted from the end of the headers, before it is cut off.
     "REQUEST_HEADER_TIMEOUT": 10,
     "REQUEST_BODY_TIMEOUT": 60,
+    # Passkeys (WebAuthn): unset, the relying party and origin come from PUBLIC_URL, else
+    # http://localhost:PORT (see webauthn_settings); a challenge lives this many seconds.
+    "WEBAUTHN_RP_ID": "",
+    "WEBAUTHN_RP_NAME": "Book Library",
+    "WEBAUTHN_ORIGINS": "",
+    "WEBAUTHN_CHALLENGE_TTL": 300,
 }
 
 INTEGER_SETTINGS = (
@@ -89,6 +96,7 @@ INTEGER_SETTINGS = (
     "WORKER_CONNECTIONS",
     "REQUEST_HEADER_TIMEOUT",
     "REQUEST_BODY_TIMEOUT",
+    "WEBAUTHN_CHALLENGE_TTL",
 )
 BOOLEAN_SETTINGS = (
     "DEBUG",
@@ -145,6 +153,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if settings["SECRET_KEY"] is not None:
         check_secret_key(settings["SECRET_KEY"])
     settings["PREVIOUS_SECRET_KEYS"] = _previous_keys(settings["PREVIOUS_SECRET_KEYS"])
+    settings.update(webauthn_settings(settings))
     return settings
 
 
@@ -230,6 +239,60 @@ def _check_public_url(url: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError("PUBLIC_URL must be an absolute http:// or https:// URL")
     return url.rstrip("/") + "/"
+
+
+RP_ID_PATTERN = re.compile(
+    r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def webauthn_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the passkey relying party (id, name) and origins, derived if unset, or refuse them.
+
+    Unset, the origin is PUBLIC_URL's (else http://localhost:PORT, what `make run` serves and
+    browsers treat as a secure context) and the relying-party id is that origin's host.
+    """
+    value = settings["WEBAUTHN_ORIGINS"]
+    entries = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    origins = [_webauthn_origin(entry) for entry in entries if entry.strip()]
+    if not origins:
+        public_url = settings["PUBLIC_URL"]
+        parts = urlsplit(public_url) if public_url else None
+        origins = [f"{parts.scheme}://{parts.netloc}".lower() if parts else ""]
+        origins = [origins[0] or f"http://localhost:{settings['PORT']}"]
+    rp_id = str(settings["WEBAUTHN_RP_ID"] or "").strip().lower()
+    rp_id = rp_id or (urlsplit(origins[0]).hostname or "")
+    if not RP_ID_PATTERN.fullmatch(rp_id):
+        raise ConfigError(f"WEBAUTHN_RP_ID must be a host name such as example.com, got {rp_id!r}")
+    for origin in origins:
+        host = urlsplit(origin).hostname or ""
+        if host != rp_id and not host.endswith("." + rp_id):
+            raise ConfigError(
+                f"WEBAUTHN_RP_ID {rp_id!r} must be the host of every WEBAUTHN_ORIGINS entry or "
+                f"a parent domain of it; {origin!r} is not under it"
+            )
+    name = str(settings["WEBAUTHN_RP_NAME"] or "").strip()
+    if not name:
+        raise ConfigError("WEBAUTHN_RP_NAME must not be empty")
+    return {"WEBAUTHN_RP_ID": rp_id, "WEBAUTHN_RP_NAME": name, "WEBAUTHN_ORIGINS": origins}
+
+
+def _webauthn_origin(entry: str) -> str:
+    """Return one WEBAUTHN_ORIGINS entry as an origin (scheme://host[:port]), or refuse it."""
+    parts = urlsplit(entry.strip().lower())
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ConfigError(
+            "WEBAUTHN_ORIGINS must be comma-separated origins such as https://books.example.com "
+            f"(scheme, host and port only, no path), got {entry.strip()!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")

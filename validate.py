@@ -9,11 +9,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeGuard
 
 import email_validator
-from stdnum import isbn as stdnum_isbn
-from stdnum.exceptions import ValidationError
 
 from request_schema.common_passwords import is_common_password
 from request_schema.fields import Field, Schema, string_schema
+from request_schema.isbn import isbn_error
+from request_schema.isbn import normalise_isbn as normalise_isbn
+from request_schema.search import SEARCH_MAX_LENGTH as SEARCH_MAX_LENGTH
+from request_schema.search import SEARCH_MAX_WORDS as SEARCH_MAX_WORDS
+from request_schema.search import search_error
+from request_schema.search import search_words as search_words
 
 NAME_MIN_WORDS = 2
 NAME_MAX_WORDS = 30
@@ -23,6 +27,7 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
+PASSKEY_NAME_MAX_LENGTH = 64
 
 CATEGORIES = (
     "romance",
@@ -34,16 +39,9 @@ CATEGORIES = (
     "horror",
     "thriller",
 )
-SEARCH_MAX_LENGTH = 200
-SEARCH_MAX_WORDS = 10
-# The longest word a search tells apart: longer words are indexed and matched by this prefix.
-SEARCH_WORD_MAX_LENGTH = 64
-WORD_PATTERN = re.compile(r"\w+")
 PER_PAGE_DEFAULT = 20
 PER_PAGE_MAX = 100
 SORT_ORDERS = ("title", "-title", "created_at", "-created_at")
-ISBN_SEPARATORS = re.compile(r"[\s-]")
-ISBN_LENGTHS = (10, 13)
 
 # The tutorial's documented spelling; clients written against it keep working.
 CATEGORY_ALIASES = {"peotry": "poetry"}
@@ -169,51 +167,6 @@ def _category_error(category: Any) -> str | None:
     return None
 
 
-def _isbn_error(isbn: Any) -> str | None:
-    """Return why an ISBN is invalid, or None (an empty string clears it)."""
-    if not _is_string(isbn):
-        return "isbn must be a string"
-    if isbn.strip() and normalise_isbn(isbn) is None:
-        return "isbn must be a valid ISBN-10 or ISBN-13 (check digit included)"
-    return None
-
-
-def normalise_isbn(isbn: str) -> str | None:
-    """Return the ISBN-13 an ISBN-10 or ISBN-13 stands for, or None if it is not valid.
-
-    python-stdnum checks the digits, the check digit and the 978/979 prefix. It also takes a
-    9-digit SBN, the ISBN's 1960s forerunner, and reads fullwidth digits as ASCII ones; the API
-    takes neither, so only 10 or 13 ASCII characters reach it.
-    """
-    compact = ISBN_SEPARATORS.sub("", isbn)
-    if len(compact) not in ISBN_LENGTHS or not compact.isascii():
-        return None
-    try:
-        return stdnum_isbn.to_isbn13(stdnum_isbn.validate(compact))
-    except ValidationError:
-        return None
-
-
-def _search_error(search: str) -> str | None:
-    """Return why a q parameter is refused, or None."""
-    if not 1 <= len(search.strip()) <= SEARCH_MAX_LENGTH:
-        return f"q must be 1 to {SEARCH_MAX_LENGTH} characters"
-    if len(search_words(search)) > SEARCH_MAX_WORDS:
-        return f"q must have at most {SEARCH_MAX_WORDS} different words"
-    return None
-
-
-def search_words(text: str) -> list[str]:
-    """Return the distinct words of a text as search compares them: case and accents folded.
-
-    A word is a run of letters, digits or underscores; "Café au lait!" gives cafe, au, lait.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
-    words = (word[:SEARCH_WORD_MAX_LENGTH] for word in WORD_PATTERN.findall(folded))
-    return list(dict.fromkeys(words))
-
-
 def _required_string(
     field: str, blank_ok: bool = False, message: str | None = None
 ) -> Callable[[Any], str | None]:
@@ -282,7 +235,7 @@ BOOK_FIELDS = (
     Field("title", TITLE, _title_error, required=True, missing="title is required"),
     Field("description", string_schema(maxLength=DESCRIPTION_MAX_LENGTH), _description_error),
     Field("category", CATEGORY, _category_error, required=True, missing="category is required"),
-    Field("isbn", string_schema(pattern="^([0-9][0-9 -]{8,15}[0-9Xx])?$"), _isbn_error),
+    Field("isbn", string_schema(pattern="^([0-9][0-9 -]{8,15}[0-9Xx])?$"), isbn_error),
     # Checked by the route: a missing cover alone has its own answer (CONTRACT.md, section 2).
     Field("cover_image", string_schema(format="binary"), required=True),
 )
@@ -368,7 +321,7 @@ BOOK_LIST_QUERY = Schema(
         Field(
             "q",
             string_schema(minLength=1, maxLength=SEARCH_MAX_LENGTH, pattern=r"\S"),
-            _search_error,
+            search_error,
         ),
         Field("sort", string_schema(enum=list(SORT_ORDERS), default="created_at"), _sort_error),
     ),
@@ -378,6 +331,38 @@ SESSIONS_QUERY = Schema(
     "query",
     (Field("all", {"type": "boolean", "default": False}, _true_or_false_error),),
 )
+
+
+def _passkey_name_error(name: Any) -> str | None:
+    """Return why a passkey's name is refused (1 to 64 characters once trimmed), or None."""
+    if not _is_string(name) or not 1 <= len(name.strip()) <= PASSKEY_NAME_MAX_LENGTH:
+        return f"name must be a string of 1 to {PASSKEY_NAME_MAX_LENGTH} characters"
+    return "name must not contain control characters" if _has_control_characters(name) else None
+
+
+def _credential(shape: str) -> Field:
+    """Return the required `credential` field: a WebAuthn response (`shape`) as a JSON object."""
+    message = f"credential must be a {shape} object"
+
+    def check(value: Any) -> str | None:
+        """Return why the value is not a JSON object, or None."""
+        return None if isinstance(value, dict) else message
+
+    return Field("credential", {"type": "object"}, check, required=True)
+
+
+PASSKEY_NAME = string_schema(minLength=1, maxLength=PASSKEY_NAME_MAX_LENGTH)
+PASSKEY_REGISTRATION = Schema(
+    "PasskeyRegistration",
+    "json",
+    (_credential("RegistrationResponseJSON"), Field("name", PASSKEY_NAME, _passkey_name_error)),
+)
+PASSKEY_LOGIN_OPTIONS = Schema(
+    "PasskeyLoginOptions",
+    "json",
+    (Field("email", string_schema(), _required_string("email", True, "email must be a string")),),
+)
+PASSKEY_LOGIN = Schema("PasskeyLogin", "json", (_credential("AuthenticationResponseJSON"),))
 
 
 def validate_password_change(data: Mapping[str, Any]) -> dict[str, str]:

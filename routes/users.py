@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from auth.email_links import public_base_url, send_verification_link
+from auth.passkeys import forget_user
 from auth.sessions import Sessions, open_session, refresh_session
 from auth.step_up import confirm_password
 from auth.two_factor import verify_second_factor
@@ -234,6 +235,8 @@ def disable_user(current_user: dict[str, Any]) -> Response:
         confirm_password(current_user["_id"], data)
     User().disable_account(current_user["_id"])
     Sessions().revoke_all(current_user["_id"])
+    # A disabled account keeps no way in: its passkeys and unfinished ceremonies go.
+    forget_user(current_user["_id"])
     return Response(status=204)
 
 

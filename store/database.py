@@ -128,9 +128,26 @@ def ensure_indexes() -> None:
         expireAfterSeconds=0,
         name="idempotency_expiry",
     )
+    ensure_passkey_indexes(db)
     shelf_index.ensure_indexes(db)
     shelf_index.ensure_built(db)
     current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
+
+
+def ensure_passkey_indexes(db: Database) -> None:
+    """Create the passkey indexes: one owner per credential id, challenges expiring by TTL."""
+    create_essential_index(
+        db.passkeys, [("credential_id", ASCENDING)], unique=True, name="passkey_credential_unique"
+    )
+    db.passkeys.create_index([("user_id", ASCENDING)], name="passkeys_by_user")
+    # The queries check expiry themselves; the TTL index only clears abandoned ceremonies.
+    create_housekeeping_index(
+        db.passkey_challenges,
+        [("expires_at", ASCENDING)],
+        expireAfterSeconds=0,
+        name="passkey_challenge_expiry",
+    )
+    db.passkey_challenges.create_index([("user_id", ASCENDING)], name="passkey_challenges_by_user")
 
 
 def is_refusal(error: PyMongoError) -> bool:

@@ -1,0 +1,303 @@
+"""Passkeys (WebAuthn): the registration and login ceremonies, every check made by py_webauthn.
+
+A ceremony begins with options holding a random challenge, stored (store.passkey_records) so
+any instance can finish it, and ends with the authenticator's response, which names the
+challenge it answers in its clientDataJSON: that challenge is spent first (once), then the
+library checks the response against it, the relying party, the origins and the stored key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bson import Binary, ObjectId
+from flask import current_app
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    parse_authentication_credential_json,
+    parse_authenticator_data,
+    parse_client_data_json,
+    parse_registration_credential_json,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticationCredential,
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    RegistrationCredential,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from models import User
+from store.errors import DuplicateError
+from store.passkey_records import LOGIN, REGISTRATION, PasskeyChallenges, PasskeyCredentials
+from store.two_factor_records import TwoFactorRecords
+from validate import normalise_email
+from web.responses import ApiError
+
+logger = logging.getLogger(__name__)
+
+PASSKEY_REFUSED = "Passkey not recognised"
+# What a malformed response (or a stored key the library cannot read) raises inside py_webauthn:
+# its own exceptions, and the decoding errors of base64url, JSON and CBOR it lets through.
+RESPONSE_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+# What the browser may wait for the user, in milliseconds (a hint; the challenge's TTL rules).
+TIMEOUT_MS = 120_000
+
+
+def refused() -> ApiError:
+    """Return the one 401 for every passkey response that fails any check."""
+    return ApiError(401, PASSKEY_REFUSED, "Unauthorized", {"WWW-Authenticate": "Bearer"})
+
+
+def malformed(shape: str) -> ApiError:
+    """Return the 400 naming `credential` for a response that is not the expected JSON shape."""
+    return ApiError(
+        400, "Invalid data", {"credential": f"credential must be a WebAuthn {shape} object"}
+    )
+
+
+def user_handle(user_id: str) -> bytes:
+    """Return the WebAuthn user handle of a user: its id's 12 bytes (no personal data)."""
+    return ObjectId(user_id).binary
+
+
+def _descriptors(credentials: list[dict[str, Any]]) -> list[PublicKeyCredentialDescriptor]:
+    """Return stored credentials as the descriptors options list (id and transports)."""
+    return [
+        PublicKeyCredentialDescriptor(
+            id=base64url_to_bytes(document["credential_id"]),
+            transports=[AuthenticatorTransport(name) for name in document.get("transports", [])],
+        )
+        for document in credentials
+    ]
+
+
+def registration_options(user: dict[str, Any]) -> dict[str, Any]:
+    """Begin registering a passkey: creation options, their challenge stored for this user."""
+    config = current_app.config
+    options = generate_registration_options(
+        rp_id=config["WEBAUTHN_RP_ID"],
+        rp_name=config["WEBAUTHN_RP_NAME"],
+        user_name=user["email"],
+        user_id=user_handle(user["_id"]),
+        user_display_name=user["name"],
+        timeout=TIMEOUT_MS,
+        # Discoverable where the authenticator can: "Sign in with a passkey" then needs no email.
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.PREFERRED,
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
+        exclude_credentials=_descriptors(PasskeyCredentials().for_user(user["_id"])),
+    )
+    challenge = bytes_to_base64url(options.challenge)
+    PasskeyChallenges().store(
+        challenge, REGISTRATION, user["_id"], config["WEBAUTHN_CHALLENGE_TTL"]
+    )
+    options_json: dict[str, Any] = json.loads(options_to_json(options))
+    return options_json
+
+
+def _answered_challenge(client_data_json: bytes) -> str:
+    """Return the challenge (base64url) a response's clientDataJSON answers, or refuse."""
+    try:
+        return bytes_to_base64url(parse_client_data_json(client_data_json).challenge)
+    except RESPONSE_ERRORS:
+        raise refused() from None
+
+
+def parse_registration(value: Any) -> RegistrationCredential:
+    """Return a RegistrationResponseJSON parsed by the library, or 400 naming `credential`."""
+    if not isinstance(value, dict):
+        raise malformed("RegistrationResponseJSON")
+    try:
+        return parse_registration_credential_json(value)
+    except RESPONSE_ERRORS:
+        raise malformed("RegistrationResponseJSON") from None
+
+
+def parse_authentication(value: Any) -> AuthenticationCredential:
+    """Return an AuthenticationResponseJSON parsed by the library, or 400 naming `credential`."""
+    if not isinstance(value, dict):
+        raise malformed("AuthenticationResponseJSON")
+    try:
+        return parse_authentication_credential_json(value)
+    except RESPONSE_ERRORS:
+        raise malformed("AuthenticationResponseJSON") from None
+
+
+def finish_registration(
+    user: dict[str, Any], credential: RegistrationCredential, name: str | None
+) -> dict[str, Any]:
+    """Verify the authenticator's answer to this user's challenge and store the passkey."""
+    challenge = _answered_challenge(credential.response.client_data_json)
+    # Spent before the check: a response that fails still used up its challenge.
+    record = PasskeyChallenges().consume(challenge, REGISTRATION, user["_id"])
+    if record is None:
+        raise refused()
+    config = current_app.config
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=base64url_to_bytes(record["_id"]),
+            expected_rp_id=config["WEBAUTHN_RP_ID"],
+            expected_origin=config["WEBAUTHN_ORIGINS"],
+        )
+    except RESPONSE_ERRORS:
+        raise refused() from None
+    credentials = PasskeyCredentials()
+    fields = {
+        "credential_id": bytes_to_base64url(verified.credential_id),
+        "public_key": Binary(verified.credential_public_key),
+        "sign_count": verified.sign_count,
+        "transports": [transport.value for transport in credential.response.transports or []],
+        "name": name or f"Passkey {credentials.count_for_user(user['_id']) + 1}",
+        "aaguid": verified.aaguid,
+        "user_verified": verified.user_verified,
+        "backed_up": verified.credential_backed_up,
+        "device_type": verified.credential_device_type.value,
+    }
+    try:
+        return credentials.add(user["_id"], fields)
+    except DuplicateError:
+        # Registered already (by this user or another): one credential has one owner.
+        raise refused() from None
+
+
+def login_options(email: str | None) -> dict[str, Any]:
+    """Begin a passkey login: request options, their challenge stored for this attempt.
+
+    With the email of a user who has passkeys, they are listed (and the attempt bound to that
+    user); otherwise the list is empty and the browser offers discoverable credentials. An
+    unknown email answers exactly like a known one without passkeys.
+    """
+    config = current_app.config
+    user_id, allowed = None, []
+    account = User().get_by_email(normalise_email(email)) if email else None
+    if account is not None:
+        allowed = PasskeyCredentials().for_user(account["_id"])
+        user_id = account["_id"] if allowed else None
+    options = generate_authentication_options(
+        rp_id=config["WEBAUTHN_RP_ID"],
+        timeout=TIMEOUT_MS,
+        allow_credentials=_descriptors(allowed),
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
+    challenge = bytes_to_base64url(options.challenge)
+    PasskeyChallenges().store(challenge, LOGIN, user_id, config["WEBAUTHN_CHALLENGE_TTL"])
+    options_json: dict[str, Any] = json.loads(options_to_json(options))
+    return options_json
+
+
+def finish_login(credential: AuthenticationCredential) -> dict[str, Any]:
+    """Verify a login response; return its active user, the credential's counter moved on."""
+    challenge = _answered_challenge(credential.response.client_data_json)
+    record = PasskeyChallenges().consume(challenge, LOGIN)
+    if record is None:
+        raise refused()
+    credentials = PasskeyCredentials()
+    stored = credentials.by_credential_id(bytes_to_base64url(credential.raw_id))
+    if stored is None or record.get("user_id") not in (None, stored["user_id"]):
+        raise refused()
+    handle = credential.response.user_handle
+    if handle is not None and handle != user_handle(stored["user_id"]):
+        raise refused()
+    user = User().get_by_id(stored["user_id"])
+    if user is None:
+        raise refused()
+    verified = _verify_assertion(credential, record, stored)
+    _check_second_steps(user["_id"], verified.user_verified)
+    changes = {"backed_up": verified.credential_backed_up}
+    if not credentials.record_use(stored, verified.new_sign_count, changes):
+        # Another login moved the counter since it was read: this one's may be stale.
+        raise refused()
+    return user
+
+
+def _verify_assertion(
+    credential: AuthenticationCredential, record: dict[str, Any], stored: dict[str, Any]
+) -> VerifiedAuthentication:
+    """Have the library check the assertion against the challenge, relying party and key."""
+    try:
+        return _library_verify(credential, record, stored, stored["sign_count"])
+    except RESPONSE_ERRORS:
+        if _only_the_counter_failed(credential, record, stored):
+            logger.warning(
+                "passkey %s of user %s: signature counter went backwards (possibly a cloned "
+                "authenticator); login refused",
+                stored["_id"],
+                stored["user_id"],
+            )
+        raise refused() from None
+
+
+def _library_verify(
+    credential: AuthenticationCredential,
+    record: dict[str, Any],
+    stored: dict[str, Any],
+    sign_count: int,
+) -> VerifiedAuthentication:
+    """Call py_webauthn's verify_authentication_response with the stored state."""
+    config = current_app.config
+    return verify_authentication_response(
+        credential=credential,
+        expected_challenge=base64url_to_bytes(record["_id"]),
+        expected_rp_id=config["WEBAUTHN_RP_ID"],
+        expected_origin=config["WEBAUTHN_ORIGINS"],
+        credential_public_key=bytes(stored["public_key"]),
+        credential_current_sign_count=sign_count,
+    )
+
+
+def _only_the_counter_failed(
+    credential: AuthenticationCredential, record: dict[str, Any], stored: dict[str, Any]
+) -> bool:
+    """Tell whether a refused assertion is genuine but for a counter not above the stored one."""
+    try:
+        count = parse_authenticator_data(credential.response.authenticator_data).sign_count
+    except RESPONSE_ERRORS:
+        return False
+    if count > stored["sign_count"] or (count == 0 and stored["sign_count"] == 0):
+        return False
+    # Checked again with no counter to beat: passing now, only the counter was wrong.
+    try:
+        _library_verify(credential, record, stored, 0)
+    except RESPONSE_ERRORS:
+        return False
+    return True
+
+
+def _check_second_steps(user_id: str, user_verified: bool) -> None:
+    """Refuse an unverified email (when required), and a 2FA user's passkey without UV.
+
+    A passkey whose authenticator verified the user (PIN, biometrics) is two factors in one;
+    without that it is one factor, which a user who turned two-factor on has not accepted.
+    """
+    state = TwoFactorRecords().state(user_id)
+    if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
+        raise ApiError(
+            403,
+            "Please confirm your email address first: use the link we emailed you",
+            "email_not_verified",
+        )
+    if state.get("totp_enabled") and not user_verified:
+        raise refused()
+
+
+def forget_user(user_id: str) -> None:
+    """Remove a user's passkeys and outstanding challenges (the account is being disabled)."""
+    PasskeyCredentials().delete_for_user(user_id)
+    PasskeyChallenges().delete_for_user(user_id)
