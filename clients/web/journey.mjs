@@ -488,13 +488,15 @@ async function passkeySteps(page, { size, password, step, screenshot, scrollTo }
   await expectNotice(page, `Welcome back, ${size.user.split(" ")[0]}.`);
   await expectFallbackMatchesToJSON(page);
 
-  step("passkeys: with the email typed first, the API lists the account's passkeys for the browser");
+  step("passkeys: with the email typed first, the API lists the account's passkeys; by keyboard");
   await page.getByRole("button", { name: "Log out" }).click();
   await expectHeading(page, "Log in");
   await login.getByLabel("Email address").fill(size.email);
+  // By keyboard: Tab reaches the button (its focus ring visible), Enter presses it.
+  await tabTo(page, "#login-passkey");
   const [withEmail] = await Promise.all([
     page.waitForResponse((response) => response.url().endsWith("/users/login/passkey/options")),
-    passkeyButton.click(),
+    page.keyboard.press("Enter"),
   ]);
   assert.deepEqual(withEmail.request().postDataJSON(), { email: size.email });
   const allowed = (await withEmail.json()).data.allowCredentials.map((descriptor) => descriptor.id);
