@@ -292,7 +292,14 @@ def _webauthn_origin(entry: str) -> str:
             "WEBAUTHN_ORIGINS must be comma-separated origins such as https://books.example.com "
             f"(scheme, host and port only, no path), got {entry.strip()!r}"
         )
-    return f"{parts.scheme}://{parts.netloc}"
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"WEBAUTHN_ORIGINS: {entry.strip()!r} has an invalid port") from None
+    # As browsers write an origin: no default port, so the comparison with theirs is exact.
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")

@@ -342,7 +342,7 @@ def _passkey_name_error(name: Any) -> str | None:
 
 def _credential(shape: str) -> Field:
     """Return the required `credential` field: a WebAuthn response (`shape`) as a JSON object."""
-    message = f"credential must be a {shape} object"
+    message = f"credential must be a WebAuthn {shape} object"
 
     def check(value: Any) -> str | None:
         """Return why the value is not a JSON object, or None."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from api_docs import account_security, books, service, sessions, users
+from api_docs import account_security, books, passkeys, service, sessions, users
 from api_docs.fields import field_prose
 from api_docs.info import EXAMPLES, HEADERS, INFO, PARAMETERS, SECURITY_SCHEMES
 from api_docs.responses import RESPONSES
@@ -22,6 +22,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     **users.OPERATIONS,
     **sessions.OPERATIONS,
     **account_security.OPERATIONS,
+    **passkeys.OPERATIONS,
     **books.OPERATIONS,
 }
 ROUTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -36,7 +37,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         "securitySchemes": copy.deepcopy(SECURITY_SCHEMES),
         "parameters": copy.deepcopy(PARAMETERS),
         "headers": copy.deepcopy(HEADERS),
-        "schemas": copy.deepcopy(SCHEMAS),
+        "schemas": copy.deepcopy({**SCHEMAS, **passkeys.SCHEMAS}),
         "examples": copy.deepcopy(EXAMPLES),
         "responses": copy.deepcopy(RESPONSES),
     }

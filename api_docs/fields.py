@@ -79,6 +79,19 @@ FIELDS: dict[str, dict[str, Any]] = {
         "a leading `-` reverses it.",
     },
     "all": {"description": "Also end the session of the token that asks."},
+    "credential": {
+        "description": "The authenticator's response as WebAuthn serialises it to JSON "
+        "(`PublicKeyCredential.toJSON()`): binary values in unpadded base64url."
+    },
+    "PasskeyRegistration.name": {
+        "description": "A name to tell this passkey apart (1 to 64 characters, trimmed); "
+        "default `Passkey N`.",
+        "examples": ["Laptop"],
+    },
+    "PasskeyLoginOptions.email": {
+        "description": "Optional: the account's email, to list its passkeys for authenticators "
+        "that cannot offer discoverable ones."
+    },
 }
 
 

@@ -107,6 +107,11 @@ INFO: dict[str, Any] = {
             "description": "Two-factor authentication, password reset by email and email "
             "verification.",
         },
+        {
+            "name": "passkeys",
+            "description": "Passkeys (WebAuthn): register, list and remove them, and log in "
+            "with one instead of a password.",
+        },
         {"name": "books", "description": "The caller's shelf of books and their cover images."},
         {
             "name": "covers",

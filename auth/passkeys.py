@@ -54,8 +54,6 @@ PASSKEY_REFUSED = "Passkey not recognised"
 # What a malformed response (or a stored key the library cannot read) raises inside py_webauthn:
 # its own exceptions, and the decoding errors of base64url, JSON and CBOR it lets through.
 RESPONSE_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
-# What the browser may wait for the user, in milliseconds (a hint; the challenge's TTL rules).
-TIMEOUT_MS = 120_000
 
 
 def refused() -> ApiError:
@@ -73,6 +71,11 @@ def malformed(shape: str) -> ApiError:
 def user_handle(user_id: str) -> bytes:
     """Return the WebAuthn user handle of a user: its id's 12 bytes (no personal data)."""
     return ObjectId(user_id).binary
+
+
+def _timeout_ms() -> int:
+    """Return how long the browser may wait for the user: the challenge's lifetime, in ms."""
+    return int(current_app.config["WEBAUTHN_CHALLENGE_TTL"]) * 1000
 
 
 def _descriptors(credentials: list[dict[str, Any]]) -> list[PublicKeyCredentialDescriptor]:
@@ -95,7 +98,7 @@ def registration_options(user: dict[str, Any]) -> dict[str, Any]:
         user_name=user["email"],
         user_id=user_handle(user["_id"]),
         user_display_name=user["name"],
-        timeout=TIMEOUT_MS,
+        timeout=_timeout_ms(),
         # Discoverable where the authenticator can: "Sign in with a passkey" then needs no email.
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
@@ -192,7 +195,7 @@ def login_options(email: str | None) -> dict[str, Any]:
         user_id = account["_id"] if allowed else None
     options = generate_authentication_options(
         rp_id=config["WEBAUTHN_RP_ID"],
-        timeout=TIMEOUT_MS,
+        timeout=_timeout_ms(),
         allow_credentials=_descriptors(allowed),
         user_verification=UserVerificationRequirement.PREFERRED,
     )

@@ -121,6 +121,14 @@ def ensure_indexes() -> None:
     db.books.create_index(
         [("user_id", ASCENDING), ("idempotency_key", ASCENDING)], name="shelf_idempotency_key"
     )
+    ensure_record_indexes(db)
+    shelf_index.ensure_indexes(db)
+    shelf_index.ensure_built(db)
+    current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
+
+
+def ensure_record_indexes(db: Database) -> None:
+    """Create the indexes of Idempotency-Key records, passkeys and their challenges."""
     # Idempotency-Key records expire after a day (MongoDB and nx-27017 remove them).
     create_housekeeping_index(
         db.idempotency_keys,
@@ -128,14 +136,7 @@ def ensure_indexes() -> None:
         expireAfterSeconds=0,
         name="idempotency_expiry",
     )
-    ensure_passkey_indexes(db)
-    shelf_index.ensure_indexes(db)
-    shelf_index.ensure_built(db)
-    current_app.extensions[EXTENSION_KEY]["indexes_ready"] = True
-
-
-def ensure_passkey_indexes(db: Database) -> None:
-    """Create the passkey indexes: one owner per credential id, challenges expiring by TTL."""
+    # One owner per credential id: a credential registered twice is refused.
     create_essential_index(
         db.passkeys, [("credential_id", ASCENDING)], unique=True, name="passkey_credential_unique"
     )
