@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from bson import Binary, ObjectId
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from flask import current_app
 from webauthn import (
     generate_authentication_options,
@@ -51,9 +52,18 @@ from web.responses import ApiError
 logger = logging.getLogger(__name__)
 
 PASSKEY_REFUSED = "Passkey not recognised"
-# What a malformed response (or a stored key the library cannot read) raises inside py_webauthn:
-# its own exceptions, and the decoding errors of base64url, JSON and CBOR it lets through.
-RESPONSE_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+# What a malformed response raises inside py_webauthn: its own exceptions, and the errors of
+# base64url, JSON, CBOR and cryptography it lets through (all found by fuzzing the routes).
+RESPONSE_ERRORS = (
+    WebAuthnException,
+    InvalidSignature,
+    UnsupportedAlgorithm,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+)
 
 
 def refused() -> ApiError:

@@ -303,6 +303,23 @@ def test_a_credential_registered_by_one_user_cannot_be_registered_again(
     assert client.get("/users/passkeys", headers=other_headers).json["data"] == []
 
 
+def test_a_registration_answering_another_users_challenge_is_refused(
+    client, user, auth_headers, other_headers, db
+):
+    options = client.post(REGISTER_OPTIONS, headers=auth_headers, json={"password": PASSWORD})
+    credential = SoftwareAuthenticator().register(options.json["data"])
+
+    response = client.post(
+        "/users/passkeys", headers=other_headers, json={"credential": credential}
+    )
+
+    assert response.status_code == 401, response.json
+    assert response.json == REFUSED
+    assert passkey_records(db) == []
+    # Ada's ceremony is untouched: hers to finish.
+    assert db.passkey_challenges.count_documents({"user_id": user["_id"]}) == 1
+
+
 def test_a_user_handle_of_another_user_is_refused(client, user, auth_headers, other_headers, db):
     adas = registered(client, auth_headers)
     grace = registered(client, other_headers)
@@ -410,6 +427,27 @@ def test_a_passkey_without_user_verification_logs_in_without_two_factor(client, 
 
     assert response.status_code == 200, response.json
     assert response.json["data"]["email"] == "ada@example.com"
+
+
+def test_an_unverified_email_is_refused_when_verification_is_required(make_app):
+    app = make_app(REQUIRE_EMAIL_VERIFICATION=True)
+    client = app.test_client()
+    sign_up(client, "ada@example.com")
+    with app.app_context():
+        database.get_db().users.update_one({}, {"$set": {"email_verified": True}})
+        headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+        authenticator = registered(client, headers)
+        database.get_db().users.update_one({}, {"$set": {"email_verified": False}})
+
+        response = log_in_with(client, authenticator)
+
+        assert response.status_code == 403, response.json
+        assert response.json == {
+            "message": "Please confirm your email address first: use the link we emailed you",
+            "data": None,
+            "error": "email_not_verified",
+        }
+        assert database.get_db().passkeys.find_one()["sign_count"] == 0
 
 
 # Rate limits, malformed bodies, races ------------------------------------------------------------
