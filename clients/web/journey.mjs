@@ -416,13 +416,36 @@ async function expectFallbackMatchesToJSON(page) {
     return [roundTrip(credential.toJSON()), roundTrip(webauthn.authenticationResponseJSON(credential))];
   });
   assert.deepEqual(fallback, native, "the fallback's AuthenticationResponseJSON is the browser's own");
+  const [nativeCreated, fallbackCreated] = await page.evaluate(async () => {
+    const webauthn = await import(new URL("js/webauthn.js", document.baseURI).href);
+    // A throwaway credential the API never sees (not discoverable: the login steps never offer it).
+    const credential = await navigator.credentials.create({
+      publicKey: {
+        challenge: crypto.getRandomValues(new Uint8Array(32)),
+        rp: { id: location.hostname, name: "Fallback check" },
+        user: { id: crypto.getRandomValues(new Uint8Array(16)), name: "fallback", displayName: "Fallback" },
+        pubKeyCredParams: [{ type: "public-key", alg: -7 }],
+        authenticatorSelection: { residentKey: "discouraged" },
+      },
+    });
+    const roundTrip = (value) => JSON.parse(JSON.stringify(value));
+    return [roundTrip(credential.toJSON()), roundTrip(webauthn.registrationResponseJSON(credential))];
+  });
+  assert.deepEqual(fallbackCreated, nativeCreated, "the fallback's RegistrationResponseJSON is the browser's own");
   const options = { challenge: "AAECAw", rpId: "localhost", allowCredentials: [{ id: native.id, type: "public-key" }], timeout: 1000 };
   const decoded = await page.evaluate(async (json) => {
     const webauthn = await import(new URL("js/webauthn.js", document.baseURI).href);
     const parsed = webauthn.requestOptionsFromJSON(json);
-    return [webauthn.toBase64url(parsed.challenge), webauthn.toBase64url(parsed.allowCredentials[0].id)];
+    const created = webauthn.creationOptionsFromJSON({
+      challenge: json.challenge,
+      rp: { id: json.rpId, name: "Book Library" },
+      user: { id: "_-8", name: "x", displayName: "x" },
+      pubKeyCredParams: [{ type: "public-key", alg: -7 }],
+      excludeCredentials: json.allowCredentials,
+    });
+    return [parsed.challenge, parsed.allowCredentials[0].id, created.user.id, created.excludeCredentials[0].id].map(webauthn.toBase64url);
   }, options);
-  assert.deepEqual(decoded, ["AAECAw", native.id], "base64url decodes and encodes back unchanged");
+  assert.deepEqual(decoded, ["AAECAw", native.id, "_-8", native.id], "base64url decodes and encodes back unchanged");
 }
 
 /**
