@@ -4,8 +4,9 @@ The journey (clients/web/journey.mjs, Playwright driving Debian's Chromium) runs
 run`'s own command on an instance folder of its own, with rate limits off and access tokens that
 live 10 seconds, so the page's silent refresh is used throughout, then visits every screen at 320
 and 390 px with a 60-character email and a 100-character unbroken title (no sideways scrolling,
-axe-core on each, the dark theme at 320). It saves screenshots at desktop and phone sizes in a
-temporary folder: tests never rewrite tracked files. `make screenshots` sets
+axe-core on each, the dark theme at 320). Passkeys are added, used and removed through Chromium's
+virtual authenticator (the DevTools protocol's WebAuthn domain). It saves screenshots at desktop
+and phone sizes in a temporary folder: tests never rewrite tracked files. `make screenshots` sets
 UPDATE_SCREENSHOTS=1, and only then a passing run copies them to clients/web/screenshots/, which
 the README shows. CHROMIUM names the browser (default /usr/bin/chromium, as in the Makefile).
 """
@@ -43,6 +44,7 @@ SCREENS = (
     "two-factor-setup",
     "two-factor-codes",
     "login-code",
+    "passkeys",
     "forgot",
     "reset",
 )
@@ -144,6 +146,10 @@ def test_whole_journey_in_chromium_at_desktop_and_phone_sizes(tmp_path):
     assert (CLIENT_DIR / "node_modules" / "playwright-core").is_dir(), "run `make browser`"
     shots_dir = tmp_path / "screenshots"
     server = LiveServer(tmp_path / "instance", keep_output=True, ACCESS_TOKEN_TTL="10")
+    # Passkeys: the relying party is a host name, never an IP literal, so the page is opened at
+    # localhost (a secure context too), the origin the server's passkey settings name.
+    base_url = f"http://localhost:{server.port}"
+    server.settings.update(WEBAUTHN_RP_ID="localhost", WEBAUTHN_ORIGINS=base_url)
     server.start()
     try:
         result = subprocess.run(
@@ -151,7 +157,7 @@ def test_whole_journey_in_chromium_at_desktop_and_phone_sizes(tmp_path):
             cwd=CLIENT_DIR,
             env={
                 **os.environ,
-                "BASE_URL": server.url,
+                "BASE_URL": base_url,
                 "CHROMIUM": str(CHROMIUM),
                 "SCREENSHOT_DIR": str(shots_dir),
                 # No SMTP_HOST: the server writes its emails here, where the journey reads the

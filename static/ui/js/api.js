@@ -19,17 +19,18 @@ export async function api(path, { auth = true, ...options } = {}) {
   try {
     return await send(path, { ...options, token });
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 401) {
+    if (!(error instanceof ApiError) || !error.tokenRefused) {
       throw error;
     }
   }
-  // 401: the token expired on the way or was replaced meanwhile. Try once more with a fresh one.
+  // 401 invalid_token: the token expired on the way or was replaced meanwhile. Try once more
+  // with a fresh one.
   const latest = currentAccessToken();
   const retryToken = latest && latest !== token ? latest : (await refreshTokens()).token;
   try {
     return await send(path, { ...options, token: retryToken });
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
+    if (error instanceof ApiError && error.tokenRefused) {
       throw endSession("token refused");
     }
     throw error;

@@ -5,13 +5,22 @@ export const API_ROOT = new URL("../../", import.meta.url);
 
 /** A failed call: the API's status, message and error, or a network failure (status 0). */
 export class ApiError extends Error {
-  constructor({ status = 0, message = "", error = null, retryAfter = null, requestId = null }) {
+  constructor({ status = 0, message = "", error = null, retryAfter = null, requestId = null, authenticate = null }) {
     super(message || `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.error = error;
     this.retryAfter = retryAfter;
     this.requestId = requestId;
+    this.authenticate = authenticate;
+  }
+
+  /**
+   * True for a 401 about the access token sent: the API's challenge then says invalid_token (RFC
+   * 6750). Any other 401 refuses something else (a passkey's answer): a new token changes nothing.
+   */
+  get tokenRefused() {
+    return this.status === 401 && /\berror="?invalid_token\b/i.test(this.authenticate || "");
   }
 
   /** True when no answer came back at all (offline, server down, connection cut). */
@@ -63,6 +72,7 @@ export async function send(path, options = {}) {
       error: body?.error ?? null,
       retryAfter: response.headers.get("Retry-After"),
       requestId: response.headers.get("X-Request-ID"),
+      authenticate: response.headers.get("WWW-Authenticate"),
     });
   }
   return { data: body?.data ?? null, body, response };

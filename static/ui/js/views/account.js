@@ -1,4 +1,5 @@
-// The account: name, password, two-factor authentication, the devices signed in, and disabling it.
+// The account: name, password, two-factor authentication, passkeys (views/passkeys.js), the devices
+// signed in, and disabling it.
 
 import { api } from "../api.js";
 import {
@@ -13,6 +14,7 @@ import {
 } from "../forms.js";
 import { describeError } from "../messages.js";
 import { confirmAction, flash, formatDate, go, setUser, signOutLocally, state } from "../shell.js";
+import * as passkeys from "./passkeys.js";
 
 const element = (id) => document.getElementById(id);
 
@@ -473,6 +475,7 @@ export function init() {
   element("two-factor-download").addEventListener("click", downloadCodes);
   element("two-factor-saved").addEventListener("click", codesSaved);
   bindTwoFactor();
+  passkeys.init();
   bindProfile();
   bindPassword();
   element("sessions-status").tabIndex = -1;
@@ -518,7 +521,7 @@ export const accountView = {
     element("account-email").textContent = state.user.email;
     fillUsernames();
     nameInput.value = shownName;
-    const [profile] = await Promise.allSettled([api("users/"), loadSessions()]);
+    const [profile] = await Promise.allSettled([api("users/"), loadSessions(), passkeys.enter()]);
     if (profile.status === "fulfilled" && state.user) {
       setUser(profile.value.data);
       element("account-email").textContent = state.user.email;

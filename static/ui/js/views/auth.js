@@ -1,9 +1,18 @@
 // Log in (with a two-factor code when the account asks for one), sign up, and the password reset.
 
 import { api } from "../api.js";
-import { clearMessages, explainPasswordError, setBusy, showApiError, showErrors, showSuccess } from "../forms.js";
+import {
+  clearMessages,
+  explainPasswordError,
+  setBusy,
+  showApiError,
+  showErrors,
+  showFormError,
+  showSuccess,
+} from "../forms.js";
 import { describeError } from "../messages.js";
-import { flash, go, signIn, signOutLocally, state } from "../shell.js";
+import { clearNotice, flash, go, signIn, signOutLocally, state } from "../shell.js";
+import { describeCeremonyError, getPasskey, passkeysSupported } from "../webauthn.js";
 
 function firstName(user) {
   return String(user?.name || "").split(/\s+/)[0] || "there";
@@ -78,6 +87,55 @@ function bindLogin() {
       setBusy(form, false);
     }
   });
+}
+
+/**
+ * Sign in with a passkey. Without an email the browser offers the passkeys it holds for this site
+ * (discoverable credentials); with one, the API lists that account's passkeys first, for browsers
+ * and security keys that can only answer for a credential they are told about.
+ */
+async function logInWithPasskey(form, button) {
+  clearNotice(); // as a submitted form does (app.js): the notice was about the last action
+  clearMessages(form);
+  showCodeField(form, false);
+  const email = form.elements.email.value.trim();
+  setBusy(form, true);
+  button.disabled = true;
+  try {
+    const { data: options } = await api("users/login/passkey/options", {
+      method: "POST",
+      json: email ? { email } : {},
+      auth: false,
+    });
+    const credential = await getPasskey(options);
+    const { data } = await api("users/login/passkey", { method: "POST", json: { credential }, auth: false });
+    // The Account screen finds out for itself whether two-factor is on.
+    state.twoFactor = null;
+    completeLogin(form, data, (user) => `Welcome back, ${firstName(user)}.`);
+  } catch (error) {
+    const refused = describeCeremonyError(error, "login");
+    if (refused) {
+      showFormError(form, refused);
+    } else if (error?.status === 401) {
+      showFormError(
+        form,
+        "That passkey was not accepted. It may have been removed from your account. Try again, or log in with your password.",
+      );
+    } else {
+      showApiError(form, error, "passkey-login");
+    }
+  } finally {
+    setBusy(form, false);
+    button.disabled = false;
+  }
+}
+
+function bindPasskeyLogin() {
+  const form = document.getElementById("login-form");
+  const button = document.getElementById("login-passkey");
+  // No PublicKeyCredential (an old browser, or a page that is not a secure context): no button.
+  document.getElementById("login-passkey-option").hidden = !passkeysSupported();
+  button.addEventListener("click", () => logInWithPasskey(form, button));
 }
 
 function bindSignup() {
@@ -222,6 +280,7 @@ function bindVerify() {
 
 export function init() {
   bindLogin();
+  bindPasskeyLogin();
   bindSignup();
   bindForgot();
   bindReset();
