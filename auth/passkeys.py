@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bson import Binary, ObjectId
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -50,6 +51,8 @@ from validate import normalise_email
 from web.responses import ApiError
 
 logger = logging.getLogger(__name__)
+
+Parsed = TypeVar("Parsed", RegistrationCredential, AuthenticationCredential)
 
 PASSKEY_REFUSED = "Passkey not recognised"
 # What a malformed response raises inside py_webauthn: its own exceptions, and the errors of
@@ -132,24 +135,24 @@ def _answered_challenge(client_data_json: bytes) -> str:
         raise refused() from None
 
 
+def _parsed(value: Any, parse: Callable[[dict[str, Any]], Parsed], shape: str) -> Parsed:
+    """Return the library's parse of a response's JSON object, or 400 naming `credential`."""
+    if not isinstance(value, dict):
+        raise malformed(shape)
+    try:
+        return parse(value)
+    except RESPONSE_ERRORS:
+        raise malformed(shape) from None
+
+
 def parse_registration(value: Any) -> RegistrationCredential:
     """Return a RegistrationResponseJSON parsed by the library, or 400 naming `credential`."""
-    if not isinstance(value, dict):
-        raise malformed("RegistrationResponseJSON")
-    try:
-        return parse_registration_credential_json(value)
-    except RESPONSE_ERRORS:
-        raise malformed("RegistrationResponseJSON") from None
+    return _parsed(value, parse_registration_credential_json, "RegistrationResponseJSON")
 
 
 def parse_authentication(value: Any) -> AuthenticationCredential:
     """Return an AuthenticationResponseJSON parsed by the library, or 400 naming `credential`."""
-    if not isinstance(value, dict):
-        raise malformed("AuthenticationResponseJSON")
-    try:
-        return parse_authentication_credential_json(value)
-    except RESPONSE_ERRORS:
-        raise malformed("AuthenticationResponseJSON") from None
+    return _parsed(value, parse_authentication_credential_json, "AuthenticationResponseJSON")
 
 
 def finish_registration(
