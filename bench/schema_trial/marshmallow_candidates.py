@@ -7,28 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+import validate as rules
 from bench.schema_trial.cases import BOOK_FORM, LIST_QUERY, SIGN_UP, email_tail_error
-from validate import (
-    CATEGORIES,
-    CATEGORY_ALIASES,
-    DESCRIPTION_MAX_LENGTH,
-    EMAIL_MAX_LENGTH,
-    NAME_MAX_LENGTH,
-    PASSWORD_MAX_LENGTH,
-    PASSWORD_MIN_LENGTH,
-    PER_PAGE_DEFAULT,
-    PER_PAGE_MAX,
-    SEARCH_MAX_LENGTH,
-    SORT_ORDERS,
-    TITLE_MAX_LENGTH,
-    _description_error,
-    _isbn_error,
-    _search_error,
-    _title_error,
-    normalise_category,
-    validate_name,
-    validate_password,
-)
 
 Schemas = dict[str, Any]
 
@@ -64,22 +44,23 @@ def schemas(base: type, file_field: Callable[..., Any]) -> Schemas:
 
         def _deserialize(self, value: Any, *args: Any, **kwargs: Any) -> str:
             """Return the canonical spelling of the string sent."""
-            return normalise_category(super()._deserialize(value, *args, **kwargs))
+            return rules.normalise_category(super()._deserialize(value, *args, **kwargs))
 
-    categories = OneOf([*CATEGORIES, *CATEGORY_ALIASES])
+    categories = OneOf([*rules.CATEGORIES, *rules.CATEGORY_ALIASES])
     sign_up = Lenient.from_dict(
         {
             "name": fields.String(
-                required=True, validate=[Length(max=NAME_MAX_LENGTH), rule(validate_name)]
+                required=True,
+                validate=[Length(max=rules.NAME_MAX_LENGTH), rule(rules.validate_name)],
             ),
             "email": fields.Email(
-                required=True, validate=[Length(max=EMAIL_MAX_LENGTH), rule(email_tail_error)]
+                required=True, validate=[Length(max=rules.EMAIL_MAX_LENGTH), rule(email_tail_error)]
             ),
             "password": fields.String(
                 required=True,
                 validate=[
-                    Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
-                    rule(validate_password),
+                    Length(min=rules.PASSWORD_MIN_LENGTH, max=rules.PASSWORD_MAX_LENGTH),
+                    rule(rules.validate_password),
                 ],
             ),
         },
@@ -87,13 +68,13 @@ def schemas(base: type, file_field: Callable[..., Any]) -> Schemas:
     )
     book_fields = {
         "title": fields.String(
-            required=True, validate=[Length(max=TITLE_MAX_LENGTH), rule(_title_error)]
+            required=True, validate=[Length(max=rules.TITLE_MAX_LENGTH), rule(rules._title_error)]
         ),
         "description": fields.String(
-            validate=[Length(max=DESCRIPTION_MAX_LENGTH), rule(_description_error)]
+            validate=[Length(max=rules.DESCRIPTION_MAX_LENGTH), rule(rules._description_error)]
         ),
         "category": Category(required=True, validate=categories),
-        "isbn": fields.String(validate=rule(_isbn_error)),
+        "isbn": fields.String(validate=rule(rules._isbn_error)),
     }
     book_form = Lenient.from_dict(book_fields, name="BookCreateForm")
     cover = Lenient.from_dict({"cover_image": file_field(required=True)}, name="BookCover")
@@ -105,11 +86,13 @@ def schemas(base: type, file_field: Callable[..., Any]) -> Schemas:
         {
             "page": fields.Integer(load_default=1, validate=Range(min=1, max=999999999)),
             "per_page": fields.Integer(
-                load_default=PER_PAGE_DEFAULT, validate=Range(min=1, max=PER_PAGE_MAX)
+                load_default=rules.PER_PAGE_DEFAULT, validate=Range(min=1, max=rules.PER_PAGE_MAX)
             ),
             "category": Category(validate=categories),
-            "q": fields.String(validate=[Length(1, SEARCH_MAX_LENGTH), rule(_search_error)]),
-            "sort": fields.String(load_default="created_at", validate=OneOf(SORT_ORDERS)),
+            "q": fields.String(
+                validate=[Length(1, rules.SEARCH_MAX_LENGTH), rule(rules._search_error)]
+            ),
+            "sort": fields.String(load_default="created_at", validate=OneOf(rules.SORT_ORDERS)),
         },
         name="BookListQuery",
     )

@@ -27,9 +27,9 @@ def _add_book() -> Response:
     """Check the book form as routes.books.add_book does, cover rule included."""
     fields, upload = form_body()
     errors = declared_schema().errors(fields)
-    if upload is None and not errors:
-        raise ApiError(400, "cover image is required", "Bad Request")
     if upload is None:
+        if not errors:
+            raise ApiError(400, "cover image is required", "Bad Request")
         errors["cover_image"] = "cover image is required"
     if errors:
         raise ApiError(400, "Invalid data", errors)

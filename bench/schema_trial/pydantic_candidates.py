@@ -8,28 +8,8 @@ from typing import Any
 
 from flask import Flask, Response, make_response
 
+import validate as rules
 from bench.schema_trial.cases import BOOK_FORM, LIST_QUERY, SIGN_UP, email_tail_error
-from validate import (
-    CATEGORIES,
-    CATEGORY_ALIASES,
-    DESCRIPTION_MAX_LENGTH,
-    EMAIL_MAX_LENGTH,
-    NAME_MAX_LENGTH,
-    PASSWORD_MAX_LENGTH,
-    PASSWORD_MIN_LENGTH,
-    PER_PAGE_DEFAULT,
-    PER_PAGE_MAX,
-    SEARCH_MAX_LENGTH,
-    SORT_ORDERS,
-    TITLE_MAX_LENGTH,
-    _description_error,
-    _isbn_error,
-    _search_error,
-    _title_error,
-    normalise_category,
-    validate_name,
-    validate_password,
-)
 
 Models = dict[str, Any]
 
@@ -62,45 +42,57 @@ def models(file_type: Any) -> Models:
     # Literal of runtime tuples: a type to pydantic, a value to a type checker. Case and spaces
     # are ignored and `peotry` read as `poetry` before the check, as validate.py does.
     category: Any = Annotated[
-        Literal[(*CATEGORIES, *CATEGORY_ALIASES)],
+        Literal[(*rules.CATEGORIES, *rules.CATEGORY_ALIASES)],
         BeforeValidator(
-            lambda value: normalise_category(value) if isinstance(value, str) else value
+            lambda value: rules.normalise_category(value) if isinstance(value, str) else value
         ),
     ]
-    sort_order: Any = Literal[SORT_ORDERS]
-    email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), rule(email_tail_error)]
+    sort_order: Any = Literal[rules.SORT_ORDERS]
+    email = Annotated[EmailStr, Field(max_length=rules.EMAIL_MAX_LENGTH), rule(email_tail_error)]
     sign_up = create_model(
         "SignUp",
-        name=(Annotated[str, Field(max_length=NAME_MAX_LENGTH), rule(validate_name)], ...),
+        name=(
+            Annotated[str, Field(max_length=rules.NAME_MAX_LENGTH), rule(rules.validate_name)],
+            ...,
+        ),
         email=(email, ...),
         password=(
             Annotated[
                 str,
-                Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
-                rule(validate_password),
+                Field(min_length=rules.PASSWORD_MIN_LENGTH, max_length=rules.PASSWORD_MAX_LENGTH),
+                rule(rules.validate_password),
             ],
             ...,
         ),
     )
     book_form = create_model(
         "BookCreateForm",
-        title=(Annotated[str, Field(max_length=TITLE_MAX_LENGTH), rule(_title_error)], ...),
+        title=(
+            Annotated[str, Field(max_length=rules.TITLE_MAX_LENGTH), rule(rules._title_error)],
+            ...,
+        ),
         description=(
-            Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH), rule(_description_error)]
+            Annotated[
+                str, Field(max_length=rules.DESCRIPTION_MAX_LENGTH), rule(rules._description_error)
+            ]
             | None,
             None,
         ),
         category=(category, ...),
-        isbn=(Annotated[str, rule(_isbn_error)] | None, None),
+        isbn=(Annotated[str, rule(rules._isbn_error)] | None, None),
         cover_image=(file_type, ...),
     )
     list_query = create_model(
         "BookListQuery",
         page=(int, Field(1, ge=1, le=999999999)),
-        per_page=(int, Field(PER_PAGE_DEFAULT, ge=1, le=PER_PAGE_MAX)),
+        per_page=(int, Field(rules.PER_PAGE_DEFAULT, ge=1, le=rules.PER_PAGE_MAX)),
         category=(category | None, None),
         q=(
-            Annotated[str, Field(min_length=1, max_length=SEARCH_MAX_LENGTH), rule(_search_error)]
+            Annotated[
+                str,
+                Field(min_length=1, max_length=rules.SEARCH_MAX_LENGTH),
+                rule(rules._search_error),
+            ]
             | None,
             None,
         ),
