@@ -1,7 +1,9 @@
-"""Reading requests by their declared schemas: 415 for another content type, 400 for a bad body."""
+"""Reading requests: bodies by their declared schemas (415 for another content type, 400 for a bad
+body), and the Idempotency-Key header."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -13,6 +15,8 @@ from web.responses import ApiError
 JSON_TYPES = ("application/json",)
 SCHEMA_ATTRIBUTE = "request_schema"
 View = TypeVar("View", bound=Callable[..., Any])
+# RFC draft "The Idempotency-Key HTTP Header Field": here 1 to 255 visible ASCII characters.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def accepts(schema: Schema) -> Callable[[View], View]:
@@ -98,3 +102,15 @@ def json_body(missing_message: str = "Please provide user details") -> dict[str,
     if errors:
         raise ApiError(400, "Invalid data", errors)
     return data
+
+
+def idempotency_key() -> str | None:
+    """Return the request's Idempotency-Key header, or None; 400 if it is malformed."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+        raise ApiError(
+            400,
+            "Invalid data",
+            {"Idempotency-Key": "Idempotency-Key must be 1 to 255 visible ASCII characters"},
+        )
+    return key
