@@ -285,14 +285,18 @@ def test_a_refused_ttl_index_is_skipped_once_and_the_api_works(
         "data": {
             "status": "ready",
             "database": "ok",
-            "degraded": ["idempotency_expiry", "rate_limits_expiry"],
+            "degraded": ["idempotency_expiry", "passkey_challenge_expiry", "rate_limits_expiry"],
         },
     }
-    assert sorted(client_class.refusals) == ["idempotency_expiry", "rate_limits_expiry"]
+    assert sorted(client_class.refusals) == [
+        "idempotency_expiry",
+        "passkey_challenge_expiry",
+        "rate_limits_expiry",
+    ]
     warnings = [
         record.getMessage() for record in caplog.records if "refused" in record.getMessage()
     ]
-    assert len(warnings) == 2
+    assert len(warnings) == 3
     assert "idempotency_expiry" in warnings[0] and "expiry is checked" in warnings[0]
     with app.app_context():
         assert database.get_db().books.count_documents({}) == 1
@@ -316,13 +320,14 @@ def test_a_refused_unique_index_makes_ready_503_and_requests_still_answer(
     assert ready.status_code == 503
     assert ready.json == {
         "message": "database refused required indexes: "
-        "email_key_unique, shelf_isbn_unique, shelf_title_unique",
+        "email_key_unique, passkey_credential_unique, shelf_isbn_unique, shelf_title_unique",
         "data": None,
         "error": "Service Unavailable",
     }
     # Refused at start-up only, never again per request.
     assert sorted(client_class.refusals) == [
         "email_key_unique",
+        "passkey_credential_unique",
         "shelf_isbn_unique",
         "shelf_title_unique",
     ]
