@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import statistics
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from bench.harness import (
 # The tutorial's list answers every book of the shelf: 20, one page of the real route.
 SHELF_SIZE = 20
 CONNECTIONS = 8
+ROUTES = ("book", "books")
+KINDS = ("real", "minimal", "bare", "tutorial")
 BACKENDS = {
     # The production defaults: 2 x CPUs + 1 gevent workers, rate limits on.
     "embedded": {},
@@ -121,12 +124,20 @@ def record_fixture(server: Server, ids: dict[str, str], fixture: Path) -> None:
             raise BenchError(f"{name} does not answer the same JSON as the real route")
 
 
-def measure(backend: str, rounds: int, seconds: float, connections: int) -> list[ReadFigures]:
+def measure(
+    backend: str,
+    rounds: int,
+    seconds: float,
+    connections: int,
+    routes: tuple[str, ...] = ROUTES,
+    kinds: tuple[str, ...] = KINDS,
+) -> list[ReadFigures]:
     """Serve one backend and measure each endpoint `rounds` times, interleaved.
 
     Within a round the real route and its floors run back to back, in an order reversed every
     other round, so that a machine getting busier or quieter favours none of them; each ratio is
-    the median of the rounds' own ratios.
+    the median of the rounds' own ratios. `routes` and `kinds` pick the endpoints measured (the
+    real route is always one of them).
     """
     with tempfile.TemporaryDirectory(prefix="bench-reads-") as folder:
         fixture = Path(folder) / "fixture.json"
@@ -134,7 +145,11 @@ def measure(backend: str, rounds: int, seconds: float, connections: int) -> list
         with Server(Path(folder) / "instance", **settings) as server:
             ids = seed(server)
             record_fixture(server, ids, fixture)
-            paths = endpoints(ids)
+            paths = {
+                name: endpoint
+                for name, endpoint in endpoints(ids).items()
+                if name.split()[0] in routes and name.split()[1] in {"real", *kinds}
+            }
             runs: dict[str, list] = {name: [] for name in paths}
             for path, headers in paths.values():  # warm every worker up
                 run_wrk(server.url + path, 1, connections, headers)
@@ -142,29 +157,34 @@ def measure(backend: str, rounds: int, seconds: float, connections: int) -> list
                 order = list(paths.items())
                 for name, (path, headers) in order if number % 2 == 0 else reversed(order):
                     runs[name].append(run_wrk(server.url + path, seconds, connections, headers))
-    return [summarise(backend, route, runs) for route in ("book", "books")]
+    return [summarise(backend, route, runs) for route in routes]
 
 
 def median_ratio(runs: list, floors: list) -> float:
-    """Return the median over rounds of a run's throughput over its floor's in the same round."""
+    """Return the median over rounds of a run's throughput over its floor's (nan: not measured)."""
+    if not floors:
+        return math.nan
     return statistics.median(
         run.per_second / floor.per_second for run, floor in zip(runs, floors, strict=True)
     )
 
 
+def median_rate(runs: list) -> float:
+    """Return the median requests per second of an endpoint's runs (nan: not measured)."""
+    return statistics.median(run.per_second for run in runs) if runs else math.nan
+
+
 def summarise(backend: str, route: str, runs: dict[str, list]) -> ReadFigures:
     """Return one route's figures: medians of the rounds and of the rounds' ratios."""
-    real, minimal, bare, tutorial = (
-        runs[f"{route} {kind}"] for kind in ("real", "minimal", "bare", "tutorial")
-    )
+    real, minimal, bare, tutorial = (runs.get(f"{route} {kind}", []) for kind in KINDS)
     every = [*real, *minimal, *bare, *tutorial]
     return ReadFigures(
         backend=backend,
         route="GET /books/<id>" if route == "book" else "GET /books/ (20 books)",
-        real=statistics.median(run.per_second for run in real),
-        minimal=statistics.median(run.per_second for run in minimal),
-        bare=statistics.median(run.per_second for run in bare),
-        tutorial=statistics.median(run.per_second for run in tutorial),
+        real=median_rate(real),
+        minimal=median_rate(minimal),
+        bare=median_rate(bare),
+        tutorial=median_rate(tutorial),
         of_minimal=median_ratio(real, minimal),
         of_bare=median_ratio(real, bare),
         of_tutorial=median_ratio(real, tutorial),
@@ -180,9 +200,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--backend", choices=list(BACKENDS), action="append")
+    parser.add_argument(
+        "--route", choices=ROUTES, action="append", help="measure only this route (repeatable)"
+    )
+    parser.add_argument(
+        "--floor",
+        choices=KINDS[1:],
+        action="append",
+        help="measure the real route against only this floor (repeatable); nan: not measured",
+    )
     arguments = parser.parse_args()
+    routes = tuple(arguments.route or ROUTES)
+    kinds = tuple(arguments.floor or KINDS)
     for backend in arguments.backend or list(BACKENDS):
-        for row in measure(backend, arguments.rounds, arguments.seconds, arguments.connections):
+        figures = measure(
+            backend, arguments.rounds, arguments.seconds, arguments.connections, routes, kinds
+        )
+        for row in figures:
             print(
                 f"{row.backend:10} {row.route:24} real {row.real:7.0f}/s  "
                 f"minimal {row.minimal:7.0f}/s  bare {row.bare:7.0f}/s  "
