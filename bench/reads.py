@@ -5,6 +5,10 @@ settings serves bench/floor_app.py: the real routes and the two floors run in th
 wrk (one thread, keep-alive connections) measures requests per second of each endpoint in turn,
 rounds interleaved so that drift on a shared machine hits every endpoint alike. Floor (b) takes
 the user and session ids from headers, unverified: what it skips is exactly the token's work.
+
+Beside the throughput, each run measures the CPU time gunicorn's workers and the embedded database
+spent on it, per request: on a machine shared with other work the throughput moves with their load,
+while what a request costs in CPU barely does, so the CPU ratio is the steadier comparison.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from bench.harness import (
     BenchError,
     Client,
     Server,
+    WrkRun,
     bearer,
+    cpu_seconds,
     create_book,
+    embedded_server_pid,
     run_wrk,
     sign_up_and_log_in,
     small_cover,
@@ -57,6 +64,11 @@ class ReadFigures:
     of_tutorial: float
     p99_ms: float
     errors: int
+    # CPU time (workers and database) per request of the real route and of floor (c), in us,
+    # and the median of the rounds' ratios real / (c): below 1.0, the real route costs less.
+    real_cpu_us: float
+    tutorial_cpu_us: float
+    cpu_of_tutorial: float
 
 
 def seed(server: Server) -> dict[str, str]:
@@ -151,12 +163,17 @@ def measure(
                 if name.split()[0] in routes and name.split()[1] in {"real", *kinds}
             }
             runs: dict[str, list] = {name: [] for name in paths}
+            database_pid = embedded_server_pid(server.instance)
+            pids = {*server.worker_pids(), *([database_pid] if database_pid else [])}
             for path, headers in paths.values():  # warm every worker up
                 run_wrk(server.url + path, 1, connections, headers)
             for number in range(rounds):
                 order = list(paths.items())
                 for name, (path, headers) in order if number % 2 == 0 else reversed(order):
-                    runs[name].append(run_wrk(server.url + path, seconds, connections, headers))
+                    before = cpu_seconds(pids)
+                    run = run_wrk(server.url + path, seconds, connections, headers)
+                    run.extra["cpu_us"] = (cpu_seconds(pids) - before) / max(run.requests, 1) * 1e6
+                    runs[name].append(run)
     return [summarise(backend, route, runs) for route in routes]
 
 
@@ -166,6 +183,20 @@ def median_ratio(runs: list, floors: list) -> float:
         return math.nan
     return statistics.median(
         run.per_second / floor.per_second for run, floor in zip(runs, floors, strict=True)
+    )
+
+
+def cpu_per_request(runs: list[WrkRun]) -> float:
+    """Return the median CPU time per request of an endpoint's runs, in us (nan: not measured)."""
+    return statistics.median(run.extra["cpu_us"] for run in runs) if runs else math.nan
+
+
+def cpu_ratio(runs: list[WrkRun], floors: list[WrkRun]) -> float:
+    """Return the median over rounds of a run's CPU per request over its floor's in that round."""
+    if not floors:
+        return math.nan
+    return statistics.median(
+        run.extra["cpu_us"] / floor.extra["cpu_us"] for run, floor in zip(runs, floors, strict=True)
     )
 
 
@@ -190,6 +221,9 @@ def summarise(backend: str, route: str, runs: dict[str, list]) -> ReadFigures:
         of_tutorial=median_ratio(real, tutorial),
         p99_ms=statistics.median(run.p99_ms for run in real),
         errors=sum(run.errors + run.non_2xx for run in every),
+        real_cpu_us=cpu_per_request(real),
+        tutorial_cpu_us=cpu_per_request(tutorial),
+        cpu_of_tutorial=cpu_ratio(real, tutorial),
     )
 
 
@@ -222,7 +256,9 @@ def main() -> None:
                 f"minimal {row.minimal:7.0f}/s  bare {row.bare:7.0f}/s  "
                 f"tutorial {row.tutorial:7.0f}/s  real/minimal {row.of_minimal:5.2f}  "
                 f"real/bare {row.of_bare:5.2f}  real/tutorial {row.of_tutorial:5.2f}  "
-                f"p99 {row.p99_ms:6.1f} ms  errors {row.errors}"
+                f"p99 {row.p99_ms:6.1f} ms  errors {row.errors}  "
+                f"cpu/request real {row.real_cpu_us:5.0f} us  "
+                f"tutorial {row.tutorial_cpu_us:5.0f} us  real/tutorial {row.cpu_of_tutorial:5.2f}"
             )
 
 

@@ -48,7 +48,7 @@ def to_public(document: dict[str, Any] | None, fields: tuple[str, ...]) -> dict[
         return None
     public = {}
     for field in fields:
-        value = document.get(field)
+        value: Any = document.get(field)
         kind = type(value)
         if kind is str:
             if field in DATE_FIELDS:
