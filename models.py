@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crypto.passwords import burn_verification, hash_password, needs_rehash, verify_password
 from store import book_keys, shelf_counts, shelf_index, shelf_search
-from store.database import get_db, index_friendly
+from store.database import get_collection, index_friendly
 from store.documents import parse_object_id, to_public
 from store.errors import ConcurrentUpdateError, DuplicateError, PreconditionFailedError
 from store.shelf_search import BookQuery
@@ -60,7 +60,7 @@ class Model:
     collection_name: ClassVar[str]
 
     def __init__(self) -> None:
-        self.collection = get_db()[self.collection_name]
+        self.collection = get_collection(self.collection_name)
 
 
 class User(Model):

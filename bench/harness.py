@@ -396,6 +396,18 @@ def run_wrk(
 # Timing and memory ------------------------------------------------------------------------------
 
 
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """Return the summed user and system CPU time of processes, in seconds (gone ones count 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def rss_mib(pids: Iterable[int]) -> float:
     """Return the summed resident memory of processes, in MiB (gone processes count 0)."""
     total = 0

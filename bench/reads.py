@@ -5,6 +5,10 @@ settings serves bench/floor_app.py: the real routes and the two floors run in th
 wrk (one thread, keep-alive connections) measures requests per second of each endpoint in turn,
 rounds interleaved so that drift on a shared machine hits every endpoint alike. Floor (b) takes
 the user and session ids from headers, unverified: what it skips is exactly the token's work.
+
+Beside the throughput, each run measures the CPU time gunicorn's workers and the embedded database
+spent on it, per request: on a machine shared with other work the throughput moves with their load,
+while what a request costs in CPU barely does, so the CPU ratio is the steadier comparison.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import statistics
 import tempfile
 from dataclasses import dataclass
@@ -21,8 +26,11 @@ from bench.harness import (
     BenchError,
     Client,
     Server,
+    WrkRun,
     bearer,
+    cpu_seconds,
     create_book,
+    embedded_server_pid,
     run_wrk,
     sign_up_and_log_in,
     small_cover,
@@ -31,6 +39,8 @@ from bench.harness import (
 # The tutorial's list answers every book of the shelf: 20, one page of the real route.
 SHELF_SIZE = 20
 CONNECTIONS = 8
+ROUTES = ("book", "books")
+KINDS = ("real", "minimal", "bare", "tutorial")
 BACKENDS = {
     # The production defaults: 2 x CPUs + 1 gevent workers, rate limits on.
     "embedded": {},
@@ -54,6 +64,11 @@ class ReadFigures:
     of_tutorial: float
     p99_ms: float
     errors: int
+    # CPU time (workers and database) per request of the real route and of floor (c), in us,
+    # and the median of the rounds' ratios real / (c): below 1.0, the real route costs less.
+    real_cpu_us: float
+    tutorial_cpu_us: float
+    cpu_of_tutorial: float
 
 
 def seed(server: Server) -> dict[str, str]:
@@ -121,12 +136,20 @@ def record_fixture(server: Server, ids: dict[str, str], fixture: Path) -> None:
             raise BenchError(f"{name} does not answer the same JSON as the real route")
 
 
-def measure(backend: str, rounds: int, seconds: float, connections: int) -> list[ReadFigures]:
+def measure(
+    backend: str,
+    rounds: int,
+    seconds: float,
+    connections: int,
+    routes: tuple[str, ...] = ROUTES,
+    kinds: tuple[str, ...] = KINDS,
+) -> list[ReadFigures]:
     """Serve one backend and measure each endpoint `rounds` times, interleaved.
 
     Within a round the real route and its floors run back to back, in an order reversed every
     other round, so that a machine getting busier or quieter favours none of them; each ratio is
-    the median of the rounds' own ratios.
+    the median of the rounds' own ratios. `routes` and `kinds` pick the endpoints measured (the
+    real route is always one of them).
     """
     with tempfile.TemporaryDirectory(prefix="bench-reads-") as folder:
         fixture = Path(folder) / "fixture.json"
@@ -134,42 +157,73 @@ def measure(backend: str, rounds: int, seconds: float, connections: int) -> list
         with Server(Path(folder) / "instance", **settings) as server:
             ids = seed(server)
             record_fixture(server, ids, fixture)
-            paths = endpoints(ids)
+            paths = {
+                name: endpoint
+                for name, endpoint in endpoints(ids).items()
+                if name.split()[0] in routes and name.split()[1] in {"real", *kinds}
+            }
             runs: dict[str, list] = {name: [] for name in paths}
+            database_pid = embedded_server_pid(server.instance)
+            pids = {*server.worker_pids(), *([database_pid] if database_pid else [])}
             for path, headers in paths.values():  # warm every worker up
                 run_wrk(server.url + path, 1, connections, headers)
             for number in range(rounds):
                 order = list(paths.items())
                 for name, (path, headers) in order if number % 2 == 0 else reversed(order):
-                    runs[name].append(run_wrk(server.url + path, seconds, connections, headers))
-    return [summarise(backend, route, runs) for route in ("book", "books")]
+                    before = cpu_seconds(pids)
+                    run = run_wrk(server.url + path, seconds, connections, headers)
+                    run.extra["cpu_us"] = (cpu_seconds(pids) - before) / max(run.requests, 1) * 1e6
+                    runs[name].append(run)
+    return [summarise(backend, route, runs) for route in routes]
 
 
 def median_ratio(runs: list, floors: list) -> float:
-    """Return the median over rounds of a run's throughput over its floor's in the same round."""
+    """Return the median over rounds of a run's throughput over its floor's (nan: not measured)."""
+    if not floors:
+        return math.nan
     return statistics.median(
         run.per_second / floor.per_second for run, floor in zip(runs, floors, strict=True)
     )
 
 
+def cpu_per_request(runs: list[WrkRun]) -> float:
+    """Return the median CPU time per request of an endpoint's runs, in us (nan: not measured)."""
+    return statistics.median(run.extra["cpu_us"] for run in runs) if runs else math.nan
+
+
+def cpu_ratio(runs: list[WrkRun], floors: list[WrkRun]) -> float:
+    """Return the median over rounds of a run's CPU per request over its floor's in that round."""
+    if not floors:
+        return math.nan
+    return statistics.median(
+        run.extra["cpu_us"] / floor.extra["cpu_us"] for run, floor in zip(runs, floors, strict=True)
+    )
+
+
+def median_rate(runs: list) -> float:
+    """Return the median requests per second of an endpoint's runs (nan: not measured)."""
+    return statistics.median(run.per_second for run in runs) if runs else math.nan
+
+
 def summarise(backend: str, route: str, runs: dict[str, list]) -> ReadFigures:
     """Return one route's figures: medians of the rounds and of the rounds' ratios."""
-    real, minimal, bare, tutorial = (
-        runs[f"{route} {kind}"] for kind in ("real", "minimal", "bare", "tutorial")
-    )
+    real, minimal, bare, tutorial = (runs.get(f"{route} {kind}", []) for kind in KINDS)
     every = [*real, *minimal, *bare, *tutorial]
     return ReadFigures(
         backend=backend,
         route="GET /books/<id>" if route == "book" else "GET /books/ (20 books)",
-        real=statistics.median(run.per_second for run in real),
-        minimal=statistics.median(run.per_second for run in minimal),
-        bare=statistics.median(run.per_second for run in bare),
-        tutorial=statistics.median(run.per_second for run in tutorial),
+        real=median_rate(real),
+        minimal=median_rate(minimal),
+        bare=median_rate(bare),
+        tutorial=median_rate(tutorial),
         of_minimal=median_ratio(real, minimal),
         of_bare=median_ratio(real, bare),
         of_tutorial=median_ratio(real, tutorial),
         p99_ms=statistics.median(run.p99_ms for run in real),
         errors=sum(run.errors + run.non_2xx for run in every),
+        real_cpu_us=cpu_per_request(real),
+        tutorial_cpu_us=cpu_per_request(tutorial),
+        cpu_of_tutorial=cpu_ratio(real, tutorial),
     )
 
 
@@ -180,15 +234,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--connections", type=int, default=CONNECTIONS)
     parser.add_argument("--backend", choices=list(BACKENDS), action="append")
+    parser.add_argument(
+        "--route", choices=ROUTES, action="append", help="measure only this route (repeatable)"
+    )
+    parser.add_argument(
+        "--floor",
+        choices=KINDS[1:],
+        action="append",
+        help="measure the real route against only this floor (repeatable); nan: not measured",
+    )
     arguments = parser.parse_args()
+    routes = tuple(arguments.route or ROUTES)
+    kinds = tuple(arguments.floor or KINDS)
     for backend in arguments.backend or list(BACKENDS):
-        for row in measure(backend, arguments.rounds, arguments.seconds, arguments.connections):
+        figures = measure(
+            backend, arguments.rounds, arguments.seconds, arguments.connections, routes, kinds
+        )
+        for row in figures:
             print(
                 f"{row.backend:10} {row.route:24} real {row.real:7.0f}/s  "
                 f"minimal {row.minimal:7.0f}/s  bare {row.bare:7.0f}/s  "
                 f"tutorial {row.tutorial:7.0f}/s  real/minimal {row.of_minimal:5.2f}  "
                 f"real/bare {row.of_bare:5.2f}  real/tutorial {row.of_tutorial:5.2f}  "
-                f"p99 {row.p99_ms:6.1f} ms  errors {row.errors}"
+                f"p99 {row.p99_ms:6.1f} ms  errors {row.errors}  "
+                f"cpu/request real {row.real_cpu_us:5.0f} us  "
+                f"tutorial {row.tutorial_cpu_us:5.0f} us  real/tutorial {row.cpu_of_tutorial:5.2f}"
             )
 
 

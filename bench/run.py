@@ -249,7 +249,7 @@ def main() -> None:
     ensure_wrk()
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    read_settings = {"rounds": 5, "seconds": 2.0, "connections": reads.CONNECTIONS}
+    read_settings: dict[str, Any] = {"rounds": 5, "seconds": 2.0, "connections": reads.CONNECTIONS}
     sizes, others, load_seconds, upload_rounds = growth.SHELF_SIZES, growth.OTHER_BOOKS, 60.0, 5
     if arguments.quick:
         read_settings.update(rounds=2, seconds=1.0)

@@ -74,7 +74,10 @@ def cover_url(cover: str, base: str | None = None) -> str:
 
 def public_book(book: dict[str, Any], base: str | None = None) -> dict[str, Any]:
     """Return a book as clients see it: the stored cover name becomes image_url."""
-    public = {key: value for key, value in book.items() if key not in HIDDEN_BOOK_FIELDS}
+    # A copy less the hidden keys: cheaper than filtering every key, once a book on a page.
+    public = book.copy()
+    for key in HIDDEN_BOOK_FIELDS:
+        public.pop(key, None)
     public["image_url"] = cover_url(book["cover"], base)
     return public
 

@@ -121,16 +121,19 @@ def _normalise_origin(entry: str) -> str:
 
 def add_security_headers(response: Response) -> Response:
     """Add nosniff, the referrer, framing, content and caching policies; drop any Server header."""
-    for name, value in FORCED_HEADERS.items():
-        response.headers[name] = value
+    headers = response.headers
     # One pass over the headers: Werkzeug answers each `name in headers` miss by raising and
     # catching an exception, once per default header on every response.
-    chosen = {name.lower() for name, _ in response.headers.items()}
+    chosen = {name.lower() for name, _ in headers.items()}
+    for name, value in FORCED_HEADERS.items():
+        headers[name] = value
     for name, value in DEFAULT_HEADERS.items():
         if name.lower() not in chosen:
-            response.headers[name] = value
-    # gunicorn writes its own (versionless) Server header: a second one would only add noise.
-    response.headers.pop("Server", None)
+            # Known absent: appended, without `headers[name] =`'s search for one to replace.
+            headers.add(name, value)
+    if "server" in chosen:
+        # gunicorn writes its own (versionless) Server header: a second one would only add noise.
+        del headers["Server"]
     return response
 
 

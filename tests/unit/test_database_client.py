@@ -55,3 +55,25 @@ def test_threads_racing_for_the_first_client_share_one(tmp_path: Path) -> None:
     assert len(clients) == RACERS
     assert all(client is clients[0] for client in clients)
     database.close_client(app)
+
+
+def test_a_collection_is_made_once_per_client_and_anew_after_it_closes(tmp_path: Path) -> None:
+    app = create_app(
+        {
+            **base_config(tmp_path / "instance"),
+            "DATABASE_URL": "mongodb://mongomock.invalid/collections",
+            "MONGO_CLIENT_CLASS": lambda *_args, **_options: mongomock.MongoClient(tz_aware=True),
+        }
+    )
+    with app.app_context():
+        books = database.get_collection("books")
+
+        assert database.get_collection("books") is books
+        assert database.get_collection("users").name == "users"
+        assert books.database.client is database.get_client()
+        database.close_client(app)
+        reopened = database.get_collection("books")
+
+        assert reopened.database.client is database.get_client()
+        assert reopened.database.client is not books.database.client
+    database.close_client(app)
