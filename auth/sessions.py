@@ -90,18 +90,21 @@ class Sessions:
         """Insert a session, then update its user: in one round trip where the server can.
 
         MongoDB 8.0 and nx-27017 take both writes in one client-level bulk write, in order;
-        older servers get them one after the other. Return whether the user matched.
+        older servers, and clients without the method (PyMongo before 4.9, in-process
+        stand-ins such as mongomock), get them one after the other. Return whether the user
+        matched.
         """
         client = self.collection.database.client
-        writes: list[InsertOne[Any] | UpdateOne] = [
-            InsertOne(document, namespace=self.collection.full_name),
-            UpdateOne(criteria, update, namespace=self.users.full_name),
-        ]
-        try:
-            return client.bulk_write(writes, ordered=True).matched_count == 1
-        except InvalidOperation:
-            # Raised before anything is sent: the server predates MongoDB 8.0.
-            pass
+        if callable(getattr(type(client), "bulk_write", None)):
+            writes: list[InsertOne[Any] | UpdateOne] = [
+                InsertOne(document, namespace=self.collection.full_name),
+                UpdateOne(criteria, update, namespace=self.users.full_name),
+            ]
+            try:
+                return client.bulk_write(writes, ordered=True).matched_count == 1
+            except InvalidOperation:
+                # Raised before anything is sent: the server predates MongoDB 8.0.
+                pass
         self.collection.insert_one(document)
         return self.users.update_one(criteria, update).matched_count == 1
 

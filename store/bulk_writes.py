@@ -19,10 +19,19 @@ class BatchUpdate(NamedTuple):
 def update_many_in_one_trip(
     collection: Collection, updates: list[BatchUpdate], *, ordered: bool
 ) -> None:
-    """Send the updates in one bulk_write; ordered is bulk_write's."""
+    """Send the updates in one bulk_write; ordered is bulk_write's.
+
+    A client whose bulk API lags PyMongo's (mongomock 4.3 refuses the `sort` that PyMongo 4.11+
+    hands every UpdateOne) raises TypeError while the batch is built, before anything is sent:
+    the updates then go one by one, in order.
+    """
     if not updates:
         return
-    collection.bulk_write(
-        [UpdateOne(update.criteria, update.change, upsert=update.upsert) for update in updates],
-        ordered=ordered,
-    )
+    try:
+        collection.bulk_write(
+            [UpdateOne(update.criteria, update.change, upsert=update.upsert) for update in updates],
+            ordered=ordered,
+        )
+    except TypeError:
+        for update in updates:
+            collection.update_one(update.criteria, update.change, upsert=update.upsert)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pymongo import MongoClient, monitoring
 
-from tests.helpers import image_bytes, log_in, sign_up
+from tests.helpers import image_bytes, log_in, real_server_only, sign_up
 
 
 class CommandLog(monitoring.CommandListener):
@@ -60,6 +60,7 @@ def logged(make_app: Callable[..., Flask]) -> tuple[FlaskClient, dict[str, str],
     return client, headers, log
 
 
+@real_server_only  # counts the wire commands a real client sends
 def test_a_shelf_that_fits_on_its_page_is_listed_in_two_reads(logged):
     client, headers, log = logged
     add_books(client, headers, 3)
@@ -74,6 +75,7 @@ def test_a_shelf_that_fits_on_its_page_is_listed_in_two_reads(logged):
     assert log.commands == [("find", "users"), ("find", "books")]
 
 
+@real_server_only  # counts the wire commands a real client sends
 def test_a_full_page_reads_the_shelf_count_for_its_total(logged):
     client, headers, log = logged
     add_books(client, headers, 3)
