@@ -90,9 +90,8 @@ class Sessions:
         """Insert a session, then update its user: in one round trip where the server can.
 
         MongoDB 8.0 and nx-27017 take both writes in one client-level bulk write, in order;
-        older servers, and clients without the method (PyMongo before 4.9, in-process
-        stand-ins such as mongomock), get them one after the other. Return whether the user
-        matched.
+        older servers, and clients without the method (PyMongo before 4.9, in-process fakes
+        of PyMongo), get them one after the other. Return whether the user matched.
         """
         client = self.collection.database.client
         if callable(getattr(type(client), "bulk_write", None)):

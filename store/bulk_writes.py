@@ -21,7 +21,7 @@ def update_many_in_one_trip(
 ) -> None:
     """Send the updates in one bulk_write; ordered is bulk_write's.
 
-    A client whose bulk API lags PyMongo's (mongomock 4.3 refuses the `sort` that PyMongo 4.11+
+    A client whose bulk API lags PyMongo's (an in-process fake refusing the `sort` PyMongo 4.11+
     hands every UpdateOne) raises TypeError while the batch is built, before anything is sent:
     the updates then go one by one, in order.
     """

@@ -220,8 +220,8 @@ def count_matching(collection: Collection, criteria: dict[str, Any]) -> int:
     """Count the documents matching criteria with the count command, which uses indexes.
 
     count_documents runs an aggregation, which nx-27017 answers by scanning the whole collection.
-    A client that runs no raw commands (an in-process stand-in such as mongomock) counts with
-    count_documents instead.
+    A client that runs no raw commands (an in-process fake of PyMongo, see docs/testing.md)
+    counts with count_documents instead.
     """
     query = index_friendly(criteria)
     try:
