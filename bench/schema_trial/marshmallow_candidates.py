@@ -9,6 +9,8 @@ from flask import Flask
 
 import validate as rules
 from bench.schema_trial.cases import BOOK_FORM, LIST_QUERY, SIGN_UP, email_tail_error
+from request_schema.isbn import isbn_error
+from request_schema.search import SEARCH_MAX_LENGTH, search_error
 
 Schemas = dict[str, Any]
 
@@ -74,7 +76,7 @@ def schemas(base: type, file_field: Callable[..., Any]) -> Schemas:
             validate=[Length(max=rules.DESCRIPTION_MAX_LENGTH), rule(rules._description_error)]
         ),
         "category": Category(required=True, validate=categories),
-        "isbn": fields.String(validate=rule(rules._isbn_error)),
+        "isbn": fields.String(validate=rule(isbn_error)),
     }
     book_form = Lenient.from_dict(book_fields, name="BookCreateForm")
     cover = Lenient.from_dict({"cover_image": file_field(required=True)}, name="BookCover")
@@ -89,9 +91,7 @@ def schemas(base: type, file_field: Callable[..., Any]) -> Schemas:
                 load_default=rules.PER_PAGE_DEFAULT, validate=Range(min=1, max=rules.PER_PAGE_MAX)
             ),
             "category": Category(validate=categories),
-            "q": fields.String(
-                validate=[Length(1, rules.SEARCH_MAX_LENGTH), rule(rules._search_error)]
-            ),
+            "q": fields.String(validate=[Length(1, SEARCH_MAX_LENGTH), rule(search_error)]),
             "sort": fields.String(load_default="created_at", validate=OneOf(rules.SORT_ORDERS)),
         },
         name="BookListQuery",

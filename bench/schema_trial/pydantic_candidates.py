@@ -10,6 +10,8 @@ from flask import Flask, Response, make_response
 
 import validate as rules
 from bench.schema_trial.cases import BOOK_FORM, LIST_QUERY, SIGN_UP, email_tail_error
+from request_schema.isbn import isbn_error
+from request_schema.search import SEARCH_MAX_LENGTH, search_error
 
 Models = dict[str, Any]
 
@@ -79,7 +81,7 @@ def models(file_type: Any) -> Models:
             None,
         ),
         category=(category, ...),
-        isbn=(Annotated[str, rule(rules._isbn_error)] | None, None),
+        isbn=(Annotated[str, rule(isbn_error)] | None, None),
         cover_image=(file_type, ...),
     )
     list_query = create_model(
@@ -90,8 +92,8 @@ def models(file_type: Any) -> Models:
         q=(
             Annotated[
                 str,
-                Field(min_length=1, max_length=rules.SEARCH_MAX_LENGTH),
-                rule(rules._search_error),
+                Field(min_length=1, max_length=SEARCH_MAX_LENGTH),
+                rule(search_error),
             ]
             | None,
             None,
