@@ -18,13 +18,13 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from api_docs import document as api_document
+from request_schema.search import SEARCH_MAX_LENGTH
 from routes import docs
 from tests.api_document import generated_document
 from validate import (
     CATEGORIES,
     PER_PAGE_DEFAULT,
     PER_PAGE_MAX,
-    SEARCH_MAX_LENGTH,
     SORT_ORDERS,
     TITLE_MAX_LENGTH,
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from request_schema.isbn import normalise_isbn
 from tests.unit.validation_cases import (
     VALID_BOOK,
 )
@@ -13,7 +14,6 @@ from validate import (
     CATEGORIES,
     normalise_category,
     normalise_email,
-    normalise_isbn,
     normalise_name,
     validate_book,
 )
