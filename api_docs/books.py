@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import ETAG, book_example, error, invalid_query, path_parameter, refs, success
+from api_docs.build import (
+    ETAG,
+    book_example,
+    error,
+    invalid_query,
+    path_parameter,
+    ref,
+    refs,
+    success,
+)
 
 
 def cover_form(example: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +41,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "key with a different request\n"
         "answers 422, and while the first request with that key is "
         "still running 409.\n",
-        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "parameters": [ref("parameters", "IdempotencyKey")],
         "requestBody": {
             "required": True,
             "content": {
@@ -49,31 +58,17 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         },
         "responses": {
             "201": {
-                "description": "The book was created (or, for a "
-                "retried `Idempotency-Key`, the book "
-                "it created).",
-                "headers": ETAG,
+                **success(
+                    "The book was created (or, for a retried `Idempotency-Key`, the book it "
+                    "created).",
+                    "BookEnvelope",
+                    {"message": "successfully created a new book", "data": book_example()},
+                    ETAG,
+                    pinned=True,
+                ),
                 "links": {
                     op: {"operationId": op, "parameters": {"book_id": "$response.body#/data/_id"}}
                     for op in ("getBook", "updateBook", "deleteBook")
-                },
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "allOf": [
-                                {"$ref": "#/components/schemas/BookEnvelope"},
-                                {
-                                    "properties": {
-                                        "message": {"const": "successfully created a new book"}
-                                    }
-                                },
-                            ]
-                        },
-                        "example": {
-                            "message": "successfully created a new book",
-                            "data": book_example(),
-                        },
-                    }
                 },
             },
             **refs("BadBookRequest", "BookConflict", "PayloadTooLarge", "UnsupportedCover"),
@@ -103,8 +98,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                     "pagination": {"page": 1, "per_page": 20, "total": 1, "pages": 1},
                 },
                 headers={
-                    "X-Total-Count": {"$ref": "#/components/headers/X-Total-Count"},
-                    "Link": {"$ref": "#/components/headers/Link"},
+                    "X-Total-Count": ref("headers", "X-Total-Count"),
+                    "Link": ref("headers", "Link"),
                 },
             ),
             "400": invalid_query(
@@ -124,8 +119,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "description": "Answers an `ETag`; send it back in `If-None-Match` to get "
         "304 while the book is unchanged.",
         "parameters": [
-            {"$ref": "#/components/parameters/BookId"},
-            {"$ref": "#/components/parameters/IfNoneMatch"},
+            ref("parameters", "BookId"),
+            ref("parameters", "IfNoneMatch"),
         ],
         "responses": {
             "200": success(
@@ -153,8 +148,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "it since you read it (412 if they\n"
         "did). Answers the new `ETag`.\n",
         "parameters": [
-            {"$ref": "#/components/parameters/BookId"},
-            {"$ref": "#/components/parameters/IfMatch"},
+            ref("parameters", "BookId"),
+            ref("parameters", "IfMatch"),
         ],
         "requestBody": {
             "required": True,
@@ -199,7 +194,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "204": {"description": "The book is deleted."},
             **refs("BookNotFound", "ServiceUnavailable"),
         },
-        "parameters": [{"$ref": "#/components/parameters/BookId"}],
+        "parameters": [ref("parameters", "BookId")],
     },
     "books.serve_cover": {
         "tags": ["covers"],
@@ -214,13 +209,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "The stored cover's name, as in `image_url`.",
                 {"type": "string", "examples": ["3f2a9c1e5b7d4f6a8c0e2b4d6f8a0c1e.jpg"]},
             ),
-            {"$ref": "#/components/parameters/IfNoneMatch"},
+            ref("parameters", "IfNoneMatch"),
         ],
         "responses": {
             "200": {
                 "description": "The thumbnail, at most 150x150 pixels.",
                 "headers": {
-                    "ETag": {"$ref": "#/components/headers/ETag"},
+                    "ETag": ref("headers", "ETag"),
                     "Cache-Control": {
                         "description": "`public, max-age=31536000, immutable`",
                         "schema": {"type": "string"},

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from api_docs import account_security, books, passkeys, service, sessions, users
+from api_docs.build import ref
 from api_docs.fields import field_prose
 from api_docs.info import EXAMPLES, HEADERS, INFO, PARAMETERS, SECURITY_SCHEMES
 from api_docs.responses import RESPONSES
@@ -26,7 +27,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     **books.OPERATIONS,
 }
 ROUTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-UNAUTHORIZED = {"$ref": "#/components/responses/Unauthorized"}
+UNAUTHORIZED = ref("responses", "Unauthorized")
 URL_ENCODED = "application/x-www-form-urlencoded"
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 

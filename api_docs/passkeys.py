@@ -10,6 +10,8 @@ from api_docs.build import (
     envelope,
     error,
     json_body,
+    path_parameter,
+    ref,
     refs,
     success,
 )
@@ -28,7 +30,7 @@ REFUSED = error(
     "signature, counter, credential or owner wrong). One answer whatever failed.",
     "Passkey not recognised",
     "Unauthorized",
-    {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+    {"WWW-Authenticate": ref("headers", "WWW-Authenticate")},
 )
 
 
@@ -107,20 +109,18 @@ SCHEMAS: dict[str, Any] = {
     "Passkey": closed_object(
         ["_id", "name", "created_at", "last_used_at"],
         {
-            "_id": {"$ref": "#/components/schemas/Id"},
+            "_id": ref("schemas", "Id"),
             "name": {"type": "string", "minLength": 1, "maxLength": 64},
-            "created_at": {"$ref": "#/components/schemas/Timestamp"},
+            "created_at": ref("schemas", "Timestamp"),
             "last_used_at": {
-                "anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}],
+                "anyOf": [ref("schemas", "Timestamp"), {"type": "null"}],
                 "description": "The last login with it; null until then.",
             },
         },
     ),
-    "PasskeyEnvelope": envelope(
-        {"$ref": "#/components/schemas/Passkey"}, {"const": "Passkey registered"}
-    ),
+    "PasskeyEnvelope": envelope(ref("schemas", "Passkey"), {"const": "Passkey registered"}),
     "PasskeyListEnvelope": envelope(
-        {"type": "array", "items": {"$ref": "#/components/schemas/Passkey"}},
+        {"type": "array", "items": ref("schemas", "Passkey")},
         {"const": "successfully retrieved passkeys"},
     ),
     "CreationOptionsEnvelope": envelope(
@@ -207,15 +207,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "deletePasskey",
         "summary": "Remove a passkey",
         "description": "Removing the last one is allowed: every account keeps its password.",
-        "parameters": [
-            {
-                "name": "passkey_id",
-                "in": "path",
-                "required": True,
-                "description": "The passkey's `_id`.",
-                "schema": {"type": "string"},
-            }
-        ],
+        "parameters": [path_parameter("passkey_id", "The passkey's `_id`.", {"type": "string"})],
         "responses": {
             "204": {"description": "The passkey is removed; it no longer logs in."},
             "404": error(

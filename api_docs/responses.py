@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import ETAG, error, errors, success
+from api_docs.build import ETAG, error, errors, ref, success
 
 RESPONSES: dict[str, Any] = {
     "NoContent": {"description": "Done; no body."},
@@ -54,7 +54,7 @@ RESPONSES: dict[str, Any] = {
             "missing": ("No token", "Authentication Token is missing!", "Unauthorized"),
             "invalid": ("A bad token", "Invalid Authentication token!", "Unauthorized"),
         },
-        headers={"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+        headers={"WWW-Authenticate": ref("headers", "WWW-Authenticate")},
     ),
     "BadAccountSecurityRequest": errors(
         "The body is missing, malformed or not a JSON "
@@ -112,7 +112,7 @@ RESPONSES: dict[str, Any] = {
         "The route exists but not with this method (any route, any undocumented method).",
         "Method Not Allowed",
         "Method Not Allowed",
-        headers={"Allow": {"$ref": "#/components/headers/Allow"}},
+        headers={"Allow": ref("headers", "Allow")},
     ),
     "PayloadTooLarge": error(
         "The request body is over the size limit (5 MiB by "
@@ -138,20 +138,20 @@ RESPONSES: dict[str, Any] = {
         "Too many attempts; try again after `Retry-After` seconds.",
         "Too many requests, try again in 42 seconds",
         "Too Many Requests",
-        headers={"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+        headers={"Retry-After": ref("headers", "Retry-After")},
     ),
     "ServiceUnavailable": error(
         "The database cannot be reached; try again after `Retry-After` seconds.",
         "The service is temporarily unavailable, try again shortly",
         "Service Unavailable",
-        headers={"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+        headers={"Retry-After": ref("headers", "Retry-After")},
     ),
     "NotReady": error(
         "The database does not answer, or refused an essential index (the "
         "message names it); this instance should get no traffic for now.",
         "database unreachable",
         "Service Unavailable",
-        headers={"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+        headers={"Retry-After": ref("headers", "Retry-After")},
     ),
     "InternalServerError": error(
         "An unexpected error (a bug); it is logged with the request id.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_docs.build import closed_object, envelope
+from api_docs.build import closed_object, envelope, ref
 from validate import CATEGORIES, PER_PAGE_MAX
 
 
@@ -45,7 +45,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["_id", "name", "email", "active"],
         "additionalProperties": False,
         "properties": {
-            "_id": {"$ref": "#/components/schemas/Id"},
+            "_id": ref("schemas", "Id"),
             "name": {"type": "string", "examples": ["Ada Lovelace"]},
             "email": {"type": "string", "format": "email", "examples": ["ada@example.com"]},
             "active": {"type": "boolean"},
@@ -64,23 +64,23 @@ SCHEMAS: dict[str, Any] = {
             "isbn",
         ],
         {
-            "_id": {"$ref": "#/components/schemas/Id"},
+            "_id": ref("schemas", "Id"),
             "title": {"type": "string", "examples": ["Sketch of the Analytical Engine"]},
             "description": {"type": "string", "description": "Empty when none was given."},
-            "category": {"$ref": "#/components/schemas/Category"},
+            "category": ref("schemas", "Category"),
             "image_url": {
                 "type": "string",
                 "format": "uri",
                 "description": "Absolute URL of the cover thumbnail (`GET /static/books/{name}`).",
             },
-            "user_id": {"$ref": "#/components/schemas/Id"},
+            "user_id": ref("schemas", "Id"),
             "isbn": {
                 "type": ["string", "null"],
                 "description": "The ISBN-13, digits only, or null when the book has none.",
                 "pattern": "^[0-9]{13}$",
             },
-            "created_at": {"$ref": "#/components/schemas/Timestamp"},
-            "updated_at": {"$ref": "#/components/schemas/Timestamp"},
+            "created_at": ref("schemas", "Timestamp"),
+            "updated_at": ref("schemas", "Timestamp"),
         },
     ),
     "Session": {
@@ -97,8 +97,8 @@ SCHEMAS: dict[str, Any] = {
         ],
         "additionalProperties": False,
         "properties": {
-            "_id": {"$ref": "#/components/schemas/Id"},
-            "created_at": {"$ref": "#/components/schemas/Timestamp"},
+            "_id": ref("schemas", "Id"),
+            "created_at": ref("schemas", "Timestamp"),
             "last_used_at": {
                 "$ref": "#/components/schemas/Timestamp",
                 "description": "The last login or refresh of this session.",
@@ -133,7 +133,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["_id", "name", "email", "active", "token", "refresh_token", "expires_in"],
         "additionalProperties": False,
         "properties": {
-            "_id": {"$ref": "#/components/schemas/Id"},
+            "_id": ref("schemas", "Id"),
             "name": {"type": "string"},
             "email": {"type": "string", "format": "email"},
             "active": {"type": "boolean"},
@@ -179,7 +179,7 @@ SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "description": "A short reason such as `Unauthorized` or `Not Found`.",
                     },
-                    {"$ref": "#/components/schemas/ValidationErrors"},
+                    ref("schemas", "ValidationErrors"),
                 ]
             },
         },
@@ -187,33 +187,33 @@ SCHEMAS: dict[str, Any] = {
     "ValidationErrorEnvelope": {
         "description": "A validation failure.",
         "allOf": [
-            {"$ref": "#/components/schemas/ErrorEnvelope"},
+            ref("schemas", "ErrorEnvelope"),
             {
                 "properties": {
                     "message": {"const": "Invalid data"},
-                    "error": {"$ref": "#/components/schemas/ValidationErrors"},
+                    "error": ref("schemas", "ValidationErrors"),
                 }
             },
         ],
     },
-    "UserEnvelope": envelope({"$ref": "#/components/schemas/User"}),
+    "UserEnvelope": envelope(ref("schemas", "User")),
     "LoginEnvelope": envelope(
-        {"$ref": "#/components/schemas/LoginData"}, {"const": "Successfully fetched auth token"}
+        ref("schemas", "LoginData"), {"const": "Successfully fetched auth token"}
     ),
     "TokenEnvelope": envelope(
-        {"$ref": "#/components/schemas/TokenPair"}, {"const": "Successfully refreshed auth token"}
+        ref("schemas", "TokenPair"), {"const": "Successfully refreshed auth token"}
     ),
     "SessionListEnvelope": envelope(
-        {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
+        {"type": "array", "items": ref("schemas", "Session")},
         {"const": "successfully retrieved sessions"},
     ),
-    "BookEnvelope": envelope({"$ref": "#/components/schemas/Book"}),
+    "BookEnvelope": envelope(ref("schemas", "Book")),
     "BookListEnvelope": closed_object(
         ["message", "data", "pagination"],
         {
             "message": {"const": "successfully retrieved all books"},
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}},
-            "pagination": {"$ref": "#/components/schemas/Pagination"},
+            "data": {"type": "array", "items": ref("schemas", "Book")},
+            "pagination": ref("schemas", "Pagination"),
         },
     ),
     "NoDataEnvelope": {

@@ -10,6 +10,7 @@ from api_docs.build import (
     errors,
     invalid_query,
     json_body,
+    ref,
     refs,
     success,
     user_answer,
@@ -69,7 +70,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                 "The refresh token is malformed, expired, revoked, or spent and reused.",
                 "Invalid refresh token",
                 "Unauthorized",
-                headers={"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+                headers={"WWW-Authenticate": ref("headers", "WWW-Authenticate")},
             ),
             **refs(*LIMITED_JSON_WRITE),
         },
@@ -116,7 +117,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
         "operationId": "revokeSession",
         "summary": "End one of the caller's sessions",
         "description": "Any open session of the caller, this one included.",
-        "parameters": [{"$ref": "#/components/parameters/SessionId"}],
+        "parameters": [ref("parameters", "SessionId")],
         "responses": {
             "204": {"description": "The session is ended."},
             "404": error(

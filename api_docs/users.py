@@ -9,6 +9,7 @@ from api_docs.build import (
     error,
     errors,
     json_body,
+    ref,
     refs,
     success,
     user_answer,
@@ -174,7 +175,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                         "Unauthorized",
                     ),
                 },
-                headers={"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}},
+                headers={"WWW-Authenticate": ref("headers", "WWW-Authenticate")},
             ),
             "403": error(
                 "The server requires verified email addresses and this one is not verified yet.",
