@@ -262,12 +262,14 @@ def _exempt(rule: LimitRule) -> bool:
     return rule.key() is None or (rule.exempt is not None and rule.exempt())
 
 
-def _counter_keys(state: RateLimitState, rule: LimitRule, identity: str) -> list[str]:
-    """Return the rule's counter keys for identity, built as Flask-Limiter builds them.
+def _scope(rule: LimitRule) -> str:
+    """Return the scope Flask-Limiter counts the rule under: per endpoint unless it is shared."""
+    return rule.scope if rule.shared else f"{request.endpoint}:{rule.scope}"
 
-    A non-shared limit is scoped by endpoint, a shared one by its scope alone.
-    """
-    scope = rule.scope if rule.shared else f"{request.endpoint}:{rule.scope}"
+
+def _counter_keys(state: RateLimitState, rule: LimitRule, identity: str) -> list[str]:
+    """Return the rule's counter keys for identity, built as Flask-Limiter builds them."""
+    scope = _scope(rule)
     return [item.key_for(identity, scope) for item in state.rate_items[rule.setting]]
 
 
@@ -310,7 +312,7 @@ def reserve_code_attempt() -> None:
         identity = rule.key()
         if identity is None or rule.setting not in state.rate_items:
             continue
-        scope = f"{request.endpoint}:{rule.scope}"
+        scope = _scope(rule)
         # Shortest window first, as Flask-Limiter tests them: a try refused there spends no other.
         for item in sorted(state.rate_items[rule.setting], key=lambda item: item.get_expiry()):
             if not state.limiter.limiter.hit(item, identity, scope):
