@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from gevent import get_hub
-from gevent.monkey import is_module_patched
 
 # OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB of memory, 2 iterations, 1 lane.
 ARGON2_TIME_COST = 2
@@ -36,7 +35,12 @@ def off_the_hub(call: Callable[..., T], *args: str) -> T:
     other connections, whose database replies then miss DB_TIMEOUT_MS (a 503). argon2-cffi
     releases the GIL while it hashes, so on gevent's thread pool the hub keeps serving.
     """
-    if is_module_patched("threading"):
+    # Looked up, not imported: only a gevent server patches threading, and any other process
+    # (flask run, the tests, the benchmarks) need not load gevent to hash a password.
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        from gevent import get_hub
+
         return get_hub().threadpool.apply(call, args)
     return call(*args)
 

@@ -61,3 +61,27 @@ def test_hashing_and_verifying_leave_the_hub_free_for_other_connections() -> Non
     assert outcome["answers"] == [True, False, False]
     assert outcome["hash"] > 0, "the hub ran nothing else while a password was hashed"
     assert outcome["verify"] > 0, "the hub ran nothing else while passwords were verified"
+
+
+# Without gevent's patches (flask run, the tests, the benchmarks) nothing loads gevent.
+PLAIN_PROCESS_SCRIPT = """
+import json
+import sys
+
+from crypto.passwords import hash_password, verify_password
+
+answer = verify_password(hash_password("correct horse battery"), "correct horse battery")
+print(json.dumps({"answer": answer, "gevent": sorted(m for m in sys.modules if "gevent" in m)}))
+"""
+
+
+def test_hashing_outside_gevent_loads_no_gevent() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PLAIN_PROCESS_SCRIPT],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(result.stdout) == {"answer": True, "gevent": []}
