@@ -19,6 +19,7 @@ import json
 import math
 import statistics
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,32 +178,30 @@ def measure(
     return [summarise(backend, route, runs) for route in routes]
 
 
-def median_ratio(runs: list, floors: list) -> float:
-    """Return the median over rounds of a run's throughput over its floor's (nan: not measured)."""
+def throughput(run: WrkRun) -> float:
+    """Return a run's requests per second."""
+    return run.per_second
+
+
+def cpu_us(run: WrkRun) -> float:
+    """Return a run's CPU time (workers and database) per request, in us."""
+    return float(run.extra["cpu_us"])
+
+
+def median_of(runs: list[WrkRun], figure: Callable[[WrkRun], float]) -> float:
+    """Return the median of a figure over an endpoint's runs (nan: not measured)."""
+    return statistics.median(figure(run) for run in runs) if runs else math.nan
+
+
+def median_ratio(
+    runs: list[WrkRun], floors: list[WrkRun], figure: Callable[[WrkRun], float]
+) -> float:
+    """Return the median over rounds of a run's figure over its floor's (nan: not measured)."""
     if not floors:
         return math.nan
     return statistics.median(
-        run.per_second / floor.per_second for run, floor in zip(runs, floors, strict=True)
+        figure(run) / figure(floor) for run, floor in zip(runs, floors, strict=True)
     )
-
-
-def cpu_per_request(runs: list[WrkRun]) -> float:
-    """Return the median CPU time per request of an endpoint's runs, in us (nan: not measured)."""
-    return statistics.median(run.extra["cpu_us"] for run in runs) if runs else math.nan
-
-
-def cpu_ratio(runs: list[WrkRun], floors: list[WrkRun]) -> float:
-    """Return the median over rounds of a run's CPU per request over its floor's in that round."""
-    if not floors:
-        return math.nan
-    return statistics.median(
-        run.extra["cpu_us"] / floor.extra["cpu_us"] for run, floor in zip(runs, floors, strict=True)
-    )
-
-
-def median_rate(runs: list) -> float:
-    """Return the median requests per second of an endpoint's runs (nan: not measured)."""
-    return statistics.median(run.per_second for run in runs) if runs else math.nan
 
 
 def summarise(backend: str, route: str, runs: dict[str, list]) -> ReadFigures:
@@ -212,18 +211,18 @@ def summarise(backend: str, route: str, runs: dict[str, list]) -> ReadFigures:
     return ReadFigures(
         backend=backend,
         route="GET /books/<id>" if route == "book" else "GET /books/ (20 books)",
-        real=median_rate(real),
-        minimal=median_rate(minimal),
-        bare=median_rate(bare),
-        tutorial=median_rate(tutorial),
-        of_minimal=median_ratio(real, minimal),
-        of_bare=median_ratio(real, bare),
-        of_tutorial=median_ratio(real, tutorial),
+        real=median_of(real, throughput),
+        minimal=median_of(minimal, throughput),
+        bare=median_of(bare, throughput),
+        tutorial=median_of(tutorial, throughput),
+        of_minimal=median_ratio(real, minimal, throughput),
+        of_bare=median_ratio(real, bare, throughput),
+        of_tutorial=median_ratio(real, tutorial, throughput),
         p99_ms=statistics.median(run.p99_ms for run in real),
         errors=sum(run.errors + run.non_2xx for run in every),
-        real_cpu_us=cpu_per_request(real),
-        tutorial_cpu_us=cpu_per_request(tutorial),
-        cpu_of_tutorial=cpu_ratio(real, tutorial),
+        real_cpu_us=median_of(real, cpu_us),
+        tutorial_cpu_us=median_of(tutorial, cpu_us),
+        cpu_of_tutorial=median_ratio(real, tutorial, cpu_us),
     )
 
 
