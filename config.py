@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import secrets
@@ -141,6 +142,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         settings["WEB_CONCURRENCY"] = _whole_number(
             "WEB_CONCURRENCY", settings["WEB_CONCURRENCY"], minimum=1
         )
+    settings["LOG_LEVEL"] = _log_level(settings["LOG_LEVEL"])
     settings["INSTANCE_PATH"] = str(Path(settings["INSTANCE_PATH"]).resolve())
     if settings["DATABASE_URL"]:
         check_database_url(settings["DATABASE_URL"])
@@ -209,6 +211,16 @@ def _whole_number(name: str, value: Any, minimum: int) -> int:
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def _log_level(value: Any) -> str:
+    """Return the name of the logging level LOG_LEVEL names, in capitals, or refuse to start."""
+    name = str(value or "").strip().upper()
+    if name not in logging.getLevelNamesMapping():
+        raise ConfigError(
+            f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {value!r}"
+        )
+    return name
 
 
 def _boolean(value: Any) -> bool:

@@ -17,7 +17,6 @@ from typing import Any, TextIO
 from flask import Flask, Response, g, has_app_context, request
 from flask.logging import default_handler
 
-from config import ConfigError
 from web.client_address import client_address
 
 ACCESS_LOGGER = "access"
@@ -101,20 +100,10 @@ def json_handler() -> logging.Handler:
     return handler
 
 
-def log_level(value: Any) -> int:
-    """Return the logging level LOG_LEVEL names, or refuse to start."""
-    name = str(value or "").strip().upper()
-    level = logging.getLevelNamesMapping().get(name)
-    if level is None:
-        raise ConfigError(
-            f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {value!r}"
-        )
-    return level
-
-
 def init_logging(app: Flask) -> None:
     """Send every log record to stderr as JSON (once per process) and log each request."""
-    level = log_level(app.config.get("LOG_LEVEL", "INFO"))
+    # config.load_settings checked the name.
+    level = logging.getLevelNamesMapping()[app.config["LOG_LEVEL"]]
     root = logging.getLogger()
     if not any(getattr(handler, HANDLER_MARK, False) for handler in root.handlers):
         root.addHandler(json_handler())

@@ -184,3 +184,18 @@ def test_an_empty_rate_turns_that_limit_off(tmp_path):
 
     assert rate_limits(settings)["RATELIMIT_SIGNUP_PER_ADDRESS"] == ""
     assert rate_limits(settings)["RATELIMIT_LOGIN_PER_ACCOUNT"] == "5 per minute;20 per hour"
+
+
+@pytest.mark.parametrize(("value", "name"), [("warning", "WARNING"), (" Debug ", "DEBUG")])
+def test_log_level_is_read_as_a_level_name_in_capitals(value, name):
+    assert load_settings({"LOG_LEVEL": value})["LOG_LEVEL"] == name
+
+
+def test_unknown_log_level_is_refused_with_the_settings():
+    # Refused by load_settings itself, so gunicorn.conf.py stops before it starts anything.
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"LOG_LEVEL": "chatty"})
+
+    assert str(raised.value) == (
+        "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got 'chatty'"
+    )
