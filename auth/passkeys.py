@@ -43,6 +43,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from auth.email_links import require_verified_email
 from models import User
 from store.errors import DuplicateError
 from store.passkey_records import LOGIN, REGISTRATION, PasskeyChallenges, PasskeyCredentials
@@ -288,12 +289,7 @@ def _check_second_steps(user_id: str, user_verified: bool) -> None:
     without that it is one factor, which a user who turned two-factor on has not accepted.
     """
     state = TwoFactorRecords().state(user_id)
-    if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
-        raise ApiError(
-            403,
-            "Please confirm your email address first: use the link we emailed you",
-            "email_not_verified",
-        )
+    require_verified_email(state)
     if state.get("totp_enabled") and not user_verified:
         raise refused()
 
