@@ -44,10 +44,9 @@ from webauthn.helpers.structs import (
 )
 
 from auth.email_links import require_verified_email
-from models import User
+from models import LoginMatch, User
 from store.errors import DuplicateError
 from store.passkey_records import LOGIN, REGISTRATION, PasskeyChallenges, PasskeyCredentials
-from store.two_factor_records import TwoFactorRecords
 from validate import normalise_email
 from web.responses import ApiError
 
@@ -219,8 +218,8 @@ def login_options(email: str | None) -> dict[str, Any]:
     return options_json
 
 
-def finish_login(credential: AuthenticationCredential) -> dict[str, Any]:
-    """Verify a login response; return its active user, the credential's counter moved on."""
+def finish_login(credential: AuthenticationCredential) -> LoginMatch:
+    """Verify a login response; return its active user's login state, the counter moved on."""
     challenge = _answered_challenge(credential.response.client_data_json)
     record = PasskeyChallenges().consume(challenge, LOGIN)
     if record is None:
@@ -232,16 +231,17 @@ def finish_login(credential: AuthenticationCredential) -> dict[str, Any]:
     handle = credential.response.user_handle
     if handle is not None and handle != user_handle(stored["user_id"]):
         raise refused()
-    user = User().get_by_id(stored["user_id"])
-    if user is None:
+    # One read for the user, its two-factor state and its session map (as a password login).
+    match = User().for_passkey_login(stored["user_id"])
+    if match is None:
         raise refused()
     verified = _verify_assertion(credential, record, stored)
-    _check_second_steps(user["_id"], verified.user_verified)
+    _check_second_steps(match.security, verified.user_verified)
     changes = {"backed_up": verified.credential_backed_up}
     if not credentials.record_use(stored, verified.new_sign_count, changes):
         # Another login moved the counter since it was read: this one's may be stale.
         raise refused()
-    return user
+    return match
 
 
 def _verify_assertion(
@@ -282,13 +282,12 @@ def counter_moved_on(count: int, stored_count: int) -> bool:
     return (count == 0 and stored_count == 0) or count > stored_count
 
 
-def _check_second_steps(user_id: str, user_verified: bool) -> None:
+def _check_second_steps(state: dict[str, Any], user_verified: bool) -> None:
     """Refuse an unverified email (when required), and a 2FA user's passkey without UV.
 
     A passkey whose authenticator verified the user (PIN, biometrics) is two factors in one;
     without that it is one factor, which a user who turned two-factor on has not accepted.
     """
-    state = TwoFactorRecords().state(user_id)
     require_verified_email(state)
     if state.get("totp_enabled") and not user_verified:
         raise refused()
