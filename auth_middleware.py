@@ -202,9 +202,9 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def password_required(schema: Schema) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """token_required for a route that also asks for the current password (a step-up check).
 
-    The body is checked against the schema first, then the token; then one attempt of the
-    account's password-check budget is reserved before the view checks the password, and given
-    back unless the password turns out wrong.
+    The schema is declared (for /openapi.json; the view checks the body), the token is checked,
+    then one attempt of the account's password-check budget is reserved before the view checks
+    the password, and given back unless the password turns out wrong.
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -54,6 +54,16 @@ class BookUpdate(NamedTuple):
     previous_cover: str
 
 
+def _login_match(document: dict[str, Any], password_hash: str) -> LoginMatch:
+    """Return what a login needs from the user document it read."""
+    return LoginMatch(
+        to_public(document, USER_FIELDS),
+        {field: document[field] for field in SECURITY_FIELDS if field in document},
+        document.get("sessions") or {},
+        password_hash,
+    )
+
+
 class Model:
     """A collection's model: each subclass names the collection it reads and writes."""
 
@@ -161,12 +171,16 @@ class User(Model):
             )
             if result.modified_count == 1:
                 password_hash = rehashed
-        return LoginMatch(
-            to_public(document, USER_FIELDS),
-            {field: document[field] for field in SECURITY_FIELDS if field in document},
-            document.get("sessions") or {},
-            password_hash,
-        )
+        return _login_match(document, password_hash)
+
+    def for_passkey_login(self, user_id: Any) -> LoginMatch | None:
+        """Return the active user a passkey names, with what its login needs, in one read."""
+        object_id = parse_object_id(user_id)
+        document = None if object_id is None else self.collection.find_one({"_id": object_id})
+        # Truthiness, not identity: nx-27017 gives back a $set boolean as 0 or 1.
+        if document is None or not document.get("active"):
+            return None
+        return _login_match(document, document["password_hash"])
 
     def update(self, user_id: Any, name: str) -> dict[str, Any] | None:
         """Change an active user's name; return the updated user, or None if it is gone."""

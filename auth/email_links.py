@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
 from models import User
 from store.email_tokens import EmailTokens
 from web import mailer
+from web.responses import ApiError
 
 # The purposes an emailed token is issued for (and consumed with).
 RESET = "reset"
@@ -53,3 +56,16 @@ def send_verification_link(user_id: str, email: str, name: str, base_url: str) -
         "If you did not sign up, ignore this message.\n"
     )
     mailer.send(mailer.build_message(email, "Confirm your email address", body))
+
+
+def require_verified_email(state: dict[str, Any]) -> None:
+    """Refuse (403) a login whose account has not confirmed its address, when that is required.
+
+    Password and passkey logins alike: both stop here, with the one body clients look for.
+    """
+    if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
+        raise ApiError(
+            403,
+            "Please confirm your email address first: use the link we emailed you",
+            "email_not_verified",
+        )

@@ -1,9 +1,10 @@
-"""Passkeys (WebAuthn): the registration and login ceremonies, every check made by py_webauthn.
+"""Passkeys (WebAuthn): the registration and login ceremonies, the checks made by py_webauthn.
 
 A ceremony begins with options holding a random challenge, stored (store.passkey_records) so
 any instance can finish it, and ends with the authenticator's response, which names the
 challenge it answers in its clientDataJSON: that challenge is spent first (once), then the
-library checks the response against it, the relying party, the origins and the stored key.
+library checks the response against it, the relying party, the origins and the stored key
+(the signature counter's rule is applied here, after, so a clone can be told from a forgery).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from webauthn.helpers import (
     base64url_to_bytes,
     bytes_to_base64url,
     parse_authentication_credential_json,
-    parse_authenticator_data,
     parse_client_data_json,
     parse_registration_credential_json,
 )
@@ -43,10 +43,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from models import User
+from auth.email_links import require_verified_email
+from models import LoginMatch, User
 from store.errors import DuplicateError
 from store.passkey_records import LOGIN, REGISTRATION, PasskeyChallenges, PasskeyCredentials
-from store.two_factor_records import TwoFactorRecords
 from validate import normalise_email
 from web.responses import ApiError
 
@@ -218,8 +218,8 @@ def login_options(email: str | None) -> dict[str, Any]:
     return options_json
 
 
-def finish_login(credential: AuthenticationCredential) -> dict[str, Any]:
-    """Verify a login response; return its active user, the credential's counter moved on."""
+def finish_login(credential: AuthenticationCredential) -> LoginMatch:
+    """Verify a login response; return its active user's login state, the counter moved on."""
     challenge = _answered_challenge(credential.response.client_data_json)
     record = PasskeyChallenges().consume(challenge, LOGIN)
     if record is None:
@@ -231,84 +231,64 @@ def finish_login(credential: AuthenticationCredential) -> dict[str, Any]:
     handle = credential.response.user_handle
     if handle is not None and handle != user_handle(stored["user_id"]):
         raise refused()
-    user = User().get_by_id(stored["user_id"])
-    if user is None:
+    # One read for the user, its two-factor state and its session map (as a password login).
+    match = User().for_passkey_login(stored["user_id"])
+    if match is None:
         raise refused()
     verified = _verify_assertion(credential, record, stored)
-    _check_second_steps(user["_id"], verified.user_verified)
+    _check_second_steps(match.security, verified.user_verified)
     changes = {"backed_up": verified.credential_backed_up}
     if not credentials.record_use(stored, verified.new_sign_count, changes):
         # Another login moved the counter since it was read: this one's may be stale.
         raise refused()
-    return user
+    return match
 
 
 def _verify_assertion(
     credential: AuthenticationCredential, record: dict[str, Any], stored: dict[str, Any]
 ) -> VerifiedAuthentication:
     """Have the library check the assertion against the challenge, relying party and key."""
-    try:
-        return _library_verify(credential, record, stored, stored["sign_count"])
-    except RESPONSE_ERRORS:
-        if _only_the_counter_failed(credential, record, stored):
-            logger.warning(
-                "passkey %s of user %s: signature counter went backwards (possibly a cloned "
-                "authenticator); login refused",
-                stored["_id"],
-                stored["user_id"],
-            )
-        raise refused() from None
-
-
-def _library_verify(
-    credential: AuthenticationCredential,
-    record: dict[str, Any],
-    stored: dict[str, Any],
-    sign_count: int,
-) -> VerifiedAuthentication:
-    """Call py_webauthn's verify_authentication_response with the stored state."""
     config = current_app.config
-    return verify_authentication_response(
-        credential=credential,
-        expected_challenge=base64url_to_bytes(record["_id"]),
-        expected_rp_id=config["WEBAUTHN_RP_ID"],
-        expected_origin=config["WEBAUTHN_ORIGINS"],
-        credential_public_key=bytes(stored["public_key"]),
-        credential_current_sign_count=sign_count,
-    )
-
-
-def _only_the_counter_failed(
-    credential: AuthenticationCredential, record: dict[str, Any], stored: dict[str, Any]
-) -> bool:
-    """Tell whether a refused assertion is genuine but for a counter not above the stored one."""
     try:
-        count = parse_authenticator_data(credential.response.authenticator_data).sign_count
+        # No counter to beat here: the counter rule is applied below, once the assertion is
+        # known to be genuine, so a clone is told from a forgery without verifying twice.
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=base64url_to_bytes(record["_id"]),
+            expected_rp_id=config["WEBAUTHN_RP_ID"],
+            expected_origin=config["WEBAUTHN_ORIGINS"],
+            credential_public_key=bytes(stored["public_key"]),
+            credential_current_sign_count=0,
+        )
     except RESPONSE_ERRORS:
-        return False
-    if count > stored["sign_count"] or (count == 0 and stored["sign_count"] == 0):
-        return False
-    # Checked again with no counter to beat: passing now, only the counter was wrong.
-    try:
-        _library_verify(credential, record, stored, 0)
-    except RESPONSE_ERRORS:
-        return False
-    return True
+        raise refused() from None
+    if not counter_moved_on(verified.new_sign_count, stored["sign_count"]):
+        logger.warning(
+            "passkey %s of user %s: signature counter went backwards (possibly a cloned "
+            "authenticator); login refused",
+            stored["_id"],
+            stored["user_id"],
+        )
+        raise refused()
+    return verified
 
 
-def _check_second_steps(user_id: str, user_verified: bool) -> None:
+def counter_moved_on(count: int, stored_count: int) -> bool:
+    """Tell whether an assertion's signature counter passes WebAuthn's rule (L2 7.2 step 21).
+
+    An authenticator without a counter sends 0 every time; once either side is non-zero, the
+    new count must be above the stored one.
+    """
+    return (count == 0 and stored_count == 0) or count > stored_count
+
+
+def _check_second_steps(state: dict[str, Any], user_verified: bool) -> None:
     """Refuse an unverified email (when required), and a 2FA user's passkey without UV.
 
     A passkey whose authenticator verified the user (PIN, biometrics) is two factors in one;
     without that it is one factor, which a user who turned two-factor on has not accepted.
     """
-    state = TwoFactorRecords().state(user_id)
-    if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
-        raise ApiError(
-            403,
-            "Please confirm your email address first: use the link we emailed you",
-            "email_not_verified",
-        )
+    require_verified_email(state)
     if state.get("totp_enabled") and not user_verified:
         raise refused()
 

@@ -100,8 +100,8 @@ def begin_login() -> Response:
 def log_in_with_passkey() -> Response:
     """Log in with a passkey: the same user and token pair as a password login."""
     data = passkey_body()
-    user = finish_login(parse_authentication(data["credential"]))
-    tokens = open_session(user["_id"])
+    match = finish_login(parse_authentication(data["credential"]))
+    tokens = open_session(match.user["_id"], match.sessions)
     if tokens is None:
         raise refused()
-    return success_response("Successfully fetched auth token", {**user, **tokens})
+    return success_response("Successfully fetched auth token", {**match.user, **tokens})

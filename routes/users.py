@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from auth.email_links import public_base_url, send_verification_link
+from auth.email_links import public_base_url, require_verified_email, send_verification_link
 from auth.passkeys import forget_user
 from auth.sessions import Sessions, open_session, refresh_session
 from auth.step_up import confirm_password
@@ -97,12 +97,7 @@ def login_refused() -> ApiError:
 
 def check_second_steps(user_id: str, state: dict[str, Any], otp: Any) -> None:
     """After the password: refuse an unverified email (when required) and check the 2FA code."""
-    if current_app.config["REQUIRE_EMAIL_VERIFICATION"] and not state.get("email_verified", True):
-        raise ApiError(
-            403,
-            "Please confirm your email address first: use the link we emailed you",
-            "email_not_verified",
-        )
+    require_verified_email(state)
     if not state.get("totp_enabled"):
         return
     if otp is None or otp == "":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, overload
 
 from bson import ObjectId
@@ -17,9 +18,8 @@ DATE_FIELDS = frozenset(
 # instead of a chain of isinstance checks (a 20-book page converts 200 values).
 JSON_READY_TYPES = frozenset({int, float, bool, type(None)})
 # Dates already written out, by value: a shelf's pages show the same dates request after request,
-# and writing one costs more than the rest of its book. Bounded: emptied when full.
+# and writing one costs more than the rest of its book. Bounded, least recently used out first.
 PUBLIC_DATE_CACHE_SIZE = 4096
-_public_dates: dict[datetime, str] = {}
 
 
 def parse_object_id(value: Any) -> ObjectId | None:
@@ -78,14 +78,14 @@ def public_date(moment: datetime | str) -> str:
     """Return a stored date as the API writes it: UTC, to the millisecond, with a Z."""
     if type(moment) is not datetime:
         return _write_date(moment)
-    text = _public_dates.get(moment)
-    if text is None:
-        text = _write_date(moment)
-        if len(_public_dates) >= PUBLIC_DATE_CACHE_SIZE:
-            _public_dates.clear()
-        # Equal datetimes are the same instant (naive ones equal no aware one): the same text.
-        _public_dates[moment] = text
-    return text
+    return _public_datetime(moment)
+
+
+# Equal datetimes are the same instant (naive ones equal no aware one): the same text.
+@lru_cache(maxsize=PUBLIC_DATE_CACHE_SIZE)
+def _public_datetime(moment: datetime) -> str:
+    """Return public_date's text of a datetime, written once per distinct value."""
+    return _write_date(moment)
 
 
 def _write_date(moment: datetime | str) -> str:

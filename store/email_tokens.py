@@ -37,13 +37,12 @@ class EmailTokens:
         if not isinstance(token, str) or not token:
             return None
         digest = hashlib.sha256(token.encode()).hexdigest()
-        record = self.collection.find_one({"_id": digest})
-        if record is None or record.get("purpose") != purpose:
+        # The delete is the compare-and-set: of two requests with one token, one wins. A token
+        # sent for another purpose matches nothing and stays usable for its own.
+        record = self.collection.find_one_and_delete({"_id": digest, "purpose": purpose})
+        if record is None or as_utc(record["expires_at"]) <= now():
             return None
-        # The delete is the compare-and-set: of two requests with one token, one wins.
-        if self.collection.delete_one({"_id": digest}).deleted_count != 1:
-            return None
-        return None if as_utc(record["expires_at"]) <= now() else record["user_id"]
+        return record["user_id"]
 
     def revoke_all(self, user_id: str, purpose: str) -> None:
         """Drop every outstanding token of this purpose for the user."""

@@ -191,7 +191,7 @@ def fail_open(fallback: T, operation: Callable[[], T]) -> T:
 
 def _counters() -> Collection:
     """Return the counter collection, with its clean-up index created once per app."""
-    collection = database.get_db()[COLLECTION]
+    collection = database.get_collection(COLLECTION)
     state = _storage_state()
     if state is not None and not state.expiry_index_ready:
         # Only housekeeping: every query checks window_end itself, whenever the TTL monitor runs,

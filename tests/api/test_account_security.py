@@ -554,3 +554,25 @@ def test_without_verification_required_nothing_is_mailed_and_login_works(smtp_ap
 
     assert login(client).status_code == 200
     assert mailbox.wait_for(1, seconds=0.5) == []
+
+
+def test_a_welcome_token_cannot_reset_the_password_and_still_verifies(verifying_app, mailbox, db):
+    client = verifying_app.test_client()
+    sign_up(client, "ada@example.com")
+    token = token_in(mailbox.wait_for(1)[0])
+
+    misused = client.post(
+        "/users/password/reset", json={"token": token, "new_password": NEW_PASSWORD}
+    )
+    kept = db.email_tokens.count_documents({"purpose": "verify"})
+    verified = client.post("/users/verify", json={"token": token})
+
+    assert misused.status_code == 400
+    assert misused.json["error"] == {
+        "token": "this link is invalid, was already used or has expired"
+    }
+    assert kept == 1
+    assert verified.status_code == 200
+    assert login(client).status_code == 200
+    new_login = {"email": "ada@example.com", "password": NEW_PASSWORD}
+    assert client.post("/users/login", json=new_login).status_code == 401

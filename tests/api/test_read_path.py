@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pymongo import MongoClient, monitoring
 
-from tests.helpers import image_bytes, log_in, real_server_only, sign_up
+from tests.api.passkey_authenticator import SoftwareAuthenticator
+from tests.helpers import PASSWORD, image_bytes, log_in, real_server_only, sign_up
 
 
 class CommandLog(monitoring.CommandListener):
@@ -117,3 +118,26 @@ def test_a_full_page_never_counts_fewer_books_than_it_has_seen(client, auth_head
     # The page read one book past itself: there are at least 3.
     assert response.json["pagination"] == {"page": 1, "per_page": 2, "total": 3, "pages": 2}
     assert 'rel="next"' in response.headers["Link"]
+
+
+@real_server_only  # counts the wire commands a real client sends
+def test_a_passkey_login_reads_its_user_once(logged):
+    client, headers, log = logged
+    authenticator = SoftwareAuthenticator()
+    options = client.post(
+        "/users/passkeys/register/options", headers=headers, json={"password": PASSWORD}
+    )
+    credential = authenticator.register(options.json["data"])
+    added = client.post("/users/passkeys", headers=headers, json={"credential": credential})
+    assert added.status_code == 201, added.json
+    begun = client.post("/users/login/passkey/options", json={})
+    assertion = authenticator.assert_login(begun.json["data"])
+    log.commands.clear()
+
+    response = client.post("/users/login/passkey", json={"credential": assertion})
+
+    assert response.status_code == 200, response.json
+    assert response.json["message"] == "Successfully fetched auth token"
+    assert response.json["data"]["email"] == "ada@example.com"
+    # The user, its two-factor state and its session map come from one read, as for a password.
+    assert log.commands.count(("find", "users")) == 1

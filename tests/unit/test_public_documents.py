@@ -31,7 +31,7 @@ class SubclassedText(str):
 @pytest.fixture(autouse=True)
 def no_written_dates() -> None:
     """Start each test with no date written before."""
-    documents._public_dates.clear()
+    documents._public_datetime.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -54,12 +54,15 @@ def test_every_form_of_a_stored_date_is_written_as_utc_to_the_millisecond(
     assert to_public({"created_at": stored}, ("created_at",)) == {"created_at": WRITTEN}
 
 
-def test_a_date_written_once_is_answered_from_the_written_dates() -> None:
+def test_a_date_written_once_is_answered_from_the_written_dates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     public_date(MOMENT)
-    documents._public_dates[MOMENT] = "kept"
+    monkeypatch.setattr(documents, "_write_date", lambda moment: "rewritten")
 
-    assert public_date(MOMENT) == "kept"
-    assert to_public({"updated_at": MOMENT}, ("updated_at",)) == {"updated_at": "kept"}
+    assert public_date(MOMENT) == WRITTEN
+    assert to_public({"updated_at": MOMENT}, ("updated_at",)) == {"updated_at": WRITTEN}
+    assert documents._public_datetime.cache_info().hits == 2
 
 
 def test_the_same_instant_in_two_zones_is_one_text_and_a_naive_date_another_entry() -> None:
@@ -67,7 +70,7 @@ def test_the_same_instant_in_two_zones_is_one_text_and_a_naive_date_another_entr
 
     assert public_date(MOMENT) == public_date(east) == WRITTEN
     assert public_date(MOMENT.replace(tzinfo=None)) == WRITTEN
-    assert len(documents._public_dates) == 2
+    assert documents._public_datetime.cache_info().currsize == 2
 
 
 def test_the_written_dates_never_hold_more_than_their_bound() -> None:
@@ -75,7 +78,7 @@ def test_the_written_dates_never_hold_more_than_their_bound() -> None:
         moment = MOMENT + timedelta(seconds=seconds)
         assert public_date(moment) == moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
-    assert 0 < len(documents._public_dates) <= PUBLIC_DATE_CACHE_SIZE
+    assert 0 < documents._public_datetime.cache_info().currsize <= PUBLIC_DATE_CACHE_SIZE
 
 
 def test_ids_dates_and_text_of_other_classes_convert_like_their_base_types() -> None:
