@@ -13,12 +13,7 @@ import email_validator
 from request_schema.common_passwords import is_common_password
 from request_schema.fields import Field, Schema, string_schema
 from request_schema.isbn import isbn_error
-
-# The two "as" imports are re-exports, kept only until store/shelf_index.py, store/shelf_search.py,
-# routes/books.py and their tests import them from request_schema (issue 14: no re-exported API).
-from request_schema.isbn import normalise_isbn as normalise_isbn
 from request_schema.search import SEARCH_MAX_LENGTH, search_error
-from request_schema.search import search_words as search_words
 
 NAME_MIN_WORDS = 2
 NAME_MAX_WORDS = 30

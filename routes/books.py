@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from auth_middleware import token_required
 from models import Books
+from request_schema.isbn import normalise_isbn
 from save_image import LARGE_DECODE_RETRY_AFTER, CoverError, make_thumbnail
 from store.cover_storage import answer_cover, cover_store
 from store.database import get_db
@@ -26,7 +27,6 @@ from validate import (
     BOOK_UPDATE,
     PER_PAGE_DEFAULT,
     normalise_category,
-    normalise_isbn,
 )
 from web.paging import page_links
 from web.request_body import accepts, check, declared_schema, idempotency_key, unicode_errors

@@ -37,12 +37,7 @@ def passkey_body() -> dict[str, Any]:
 
     So a missing or non-object body is refused like a missing field: 400 naming `credential`.
     """
-    try:
-        data = json_body()
-    except ApiError as error:
-        if error.status != 400 or error.error != "Bad request":
-            raise
-        data = {}
+    data = json_body(default={})
     check(data)
     return data
 

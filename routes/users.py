@@ -35,7 +35,7 @@ from web.ratelimit import (
     limit_signup,
     reserve_code_attempt,
 )
-from web.request_body import accepts, check, json_body, valid_json
+from web.request_body import accepts, check, has_body, json_body, valid_json
 from web.responses import ApiError, success_response
 
 users = Blueprint("users", __name__)
@@ -213,8 +213,7 @@ def disable_user(current_user: dict[str, Any]) -> Response:
     The tutorial's bare call still works just after login; an older session (the token may have
     been stolen since) must confirm with the password.
     """
-    has_body = bool(request.content_length) or bool(request.get_data(cache=True))
-    data = json_body("Please provide your current password") if has_body else {}
+    data = json_body("Please provide your current password") if has_body() else {}
     if data.get("password") is not None or not logged_in_recently():
         if data.get("password") is None:
             raise ApiError(

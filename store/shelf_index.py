@@ -40,10 +40,10 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from request_schema.search import search_words
 from store import shelf_counts
 from store.bulk_writes import BatchUpdate, update_many_in_one_trip
 from store.timestamps import as_utc, now
-from validate import search_words
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
 
+from request_schema.search import search_words
 from store import shelf_counts, shelf_index
 from store.database import count_matching, index_friendly
 from store.timestamps import as_utc
-from validate import search_words
 
 SORT_KEYS = {
     "title": [("title_key", ASCENDING)],

@@ -86,17 +86,30 @@ def _printable_field(field: str) -> str:
     return field.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def json_body(missing_message: str = "Please provide user details") -> dict[str, Any]:
-    """Return the request's JSON object, or raise 415 (not JSON) or 400 (missing or malformed)."""
-    has_body = bool(request.content_length) or bool(request.get_data(cache=True))
-    if has_body and request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
+def has_body() -> bool:
+    """Tell whether the request carries a body (a length, or chunked bytes)."""
+    return bool(request.content_length) or bool(request.get_data(cache=True))
+
+
+def json_body(
+    missing_message: str = "Please provide user details", *, default: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return the request's JSON object, or raise 415 (not JSON) or 400 (missing or malformed).
+
+    With a default, a missing or unreadable body, or one that is not an object, is the default
+    instead of the 400 (the route's schema then names the missing fields).
+    """
+    sent = has_body()
+    if sent and request.mimetype not in JSON_TYPES and not request.mimetype.endswith("+json"):
         raise ApiError(415, "Content-Type must be application/json", "Unsupported Media Type")
     try:
-        data = request.get_json(silent=True) if has_body else None
+        data = request.get_json(silent=True) if sent else None
     except RecursionError:
         # Pathologically nested JSON: as unreadable as malformed JSON, not a server error.
         data = None
     if not data or not isinstance(data, dict):
+        if default is not None:
+            return default
         raise ApiError(400, missing_message, "Bad request")
     errors = unicode_errors(data)
     if errors:

@@ -11,9 +11,9 @@ import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
+from request_schema.search import search_words
 from store import shelf_counts, shelf_index
 from tests.helpers import cover_files, image_bytes
-from validate import search_words
 
 WORDS = ["amber", "ambush", "basalt", "bastion", "cedar", "cedilla", "delta", "dune"]
 

@@ -14,10 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import models
+from request_schema.search import search_words
 from store import book_keys, shelf_counts, shelf_index
 from store.timestamps import now
 from tests.helpers import image_bytes, real_server_only
-from validate import search_words
 
 CATEGORIES = ["poetry", "horror", "science", "romance"]
 
