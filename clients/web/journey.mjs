@@ -608,16 +608,8 @@ async function expectNoPasskeysWithoutWebAuthn(context) {
   await page.close();
 }
 
-// The journey ------------------------------------------------------------------------------------
-
-async function journey(browser, size) {
-  const started = Date.now();
-  const context = await browser.newContext({
-    viewport: size.viewport,
-    deviceScaleFactor: 1,
-    isMobile: size.isMobile,
-    hasTouch: size.isMobile,
-  });
+/** A new page of the context, and the page errors and console errors it will meet (want none). */
+async function openPage(context) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems = [];
@@ -628,6 +620,20 @@ async function journey(browser, size) {
       problems.push(`console error: ${message.text()}`);
     }
   });
+  return { page, problems };
+}
+
+// The journey ------------------------------------------------------------------------------------
+
+async function journey(browser, size) {
+  const started = Date.now();
+  const context = await browser.newContext({
+    viewport: size.viewport,
+    deviceScaleFactor: 1,
+    isMobile: size.isMobile,
+    hasTouch: size.isMobile,
+  });
+  const { page, problems } = await openPage(context);
   const refreshes = [];
   page.on("request", (request) => {
     if (request.url().endsWith("/users/token/refresh")) refreshes.push(request);
@@ -1385,15 +1391,7 @@ async function narrowScreens(browser, width, colorScheme) {
   await device.logIn(email, PASSWORD);
   const book = await device.addBook(title, "picture book", `${"Word ".repeat(80)}${unbrokenTitle("Nobreak")}`, [90, 40, 120]);
   const context = await browser.newContext({ viewport: { width, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true, colorScheme });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
-      problems.push(`console error: ${message.text()}`);
-    }
-  });
+  const { page, problems } = await openPage(context);
   const label = `${width}px ${colorScheme}`;
   const screens = [];
   // The page fits the screen (nothing scrolls sideways) and axe finds no problem, on this screen.
