@@ -111,6 +111,16 @@ export function setBusy(form, busy) {
   });
 }
 
+/**
+ * Show the errors the page found itself ({name: message}) before sending anything; true when there
+ * were any, so the caller stops there.
+ */
+export function showClientErrors(form, fields) {
+  if (!Object.keys(fields).length) return false;
+  showErrors(form, { fields });
+  return true;
+}
+
 /** Check that required fields are filled; return {fields} of the empty ones. */
 export function requireFields(form, messages) {
   const fields = {};

@@ -8,6 +8,7 @@ import {
   requireFields,
   setBusy,
   showApiError,
+  showClientErrors,
   showErrors,
   showFormError,
   showSuccess,
@@ -151,11 +152,7 @@ async function disableAccount(event) {
   const form = element("disable-form");
   clearMessages(form);
   // Always asked: the API needs it once the login is older than REAUTH_WINDOW, and checks it anyway.
-  const fields = requireFields(form, { password: "Enter your current password." });
-  if (Object.keys(fields).length) {
-    showErrors(form, { fields });
-    return;
-  }
+  if (showClientErrors(form, requireFields(form, { password: "Enter your current password." }))) return;
   const confirmed = await confirmAction({
     title: "Disable your account?",
     message:
@@ -189,11 +186,7 @@ function bindProfile() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearMessages(form);
-    const fields = requireFields(form, { name: "Enter your full name." });
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, requireFields(form, { name: "Enter your full name." }))) return;
     setBusy(form, true);
     try {
       const { data } = await api("users/", { method: "PUT", json: { name: form.elements.name.value.trim() } });
@@ -222,10 +215,7 @@ function bindPassword() {
     if (!fields.new_password && !fields.confirm_password && elements.new_password.value !== elements.confirm_password.value) {
       fields.confirm_password = "The two new passwords are not the same. Type them again.";
     }
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, fields)) return;
     setBusy(form, true);
     try {
       await api("users/password", {
@@ -280,11 +270,7 @@ async function startTwoFactor(event) {
   twoFactorMessage("");
   const start = element("two-factor-start-form");
   clearMessages(start);
-  const fields = requireFields(start, { password: "Enter your current password." });
-  if (Object.keys(fields).length) {
-    showErrors(start, { fields });
-    return;
-  }
+  if (showClientErrors(start, requireFields(start, { password: "Enter your current password." }))) return;
   const password = start.elements.password.value;
   setBusy(start, true);
   try {
@@ -372,10 +358,7 @@ function bindTwoFactor() {
       password: "Enter your password.",
       otp: "Enter a code from your authenticator app, or a recovery code.",
     });
-    if (Object.keys(fields).length) {
-      showErrors(disable, { fields });
-      return;
-    }
+    if (showClientErrors(disable, fields)) return;
     setBusy(disable, true);
     try {
       await api("users/2fa/disable", {

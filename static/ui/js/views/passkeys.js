@@ -2,7 +2,15 @@
 // name, then the browser's own prompt) and removing one after a confirmation.
 
 import { api } from "../api.js";
-import { clearMessages, requireFields, setBusy, showApiError, showErrors, showFormError } from "../forms.js";
+import {
+  clearMessages,
+  requireFields,
+  setBusy,
+  showApiError,
+  showClientErrors,
+  showErrors,
+  showFormError,
+} from "../forms.js";
 import { describeError } from "../messages.js";
 import { confirmAction, formatDate } from "../shell.js";
 import { createPasskey, describeCeremonyError, passkeysSupported } from "../webauthn.js";
@@ -107,11 +115,7 @@ async function addPasskey(event) {
   const form = event.currentTarget;
   clearMessages(form);
   passkeysMessage("");
-  const fields = requireFields(form, { password: "Enter your current password." });
-  if (Object.keys(fields).length) {
-    showErrors(form, { fields });
-    return;
-  }
+  if (showClientErrors(form, requireFields(form, { password: "Enter your current password." }))) return;
   setBusy(form, true);
   try {
     const options = await creationOptions(form);
