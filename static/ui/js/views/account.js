@@ -8,6 +8,7 @@ import {
   requireFields,
   setBusy,
   showApiError,
+  showCardMessage,
   showClientErrors,
   showErrors,
   showFormError,
@@ -78,8 +79,7 @@ async function loadSessions() {
   } catch (error) {
     if (error.name !== "SessionEndedError") {
       list.replaceChildren();
-      element("sessions-status").textContent = "";
-      element("sessions-error").textContent = `The list could not be loaded. ${describeError(error).form || ""}`;
+      showCardMessage("sessions", `The list could not be loaded. ${describeError(error).form || ""}`, { isError: true });
     }
   } finally {
     list.setAttribute("aria-busy", "false");
@@ -87,16 +87,12 @@ async function loadSessions() {
 }
 
 function sessionsMessage(text) {
-  element("sessions-error").textContent = "";
-  const status = element("sessions-status");
-  status.textContent = text;
-  status.focus();
+  showCardMessage("sessions", text, { focus: true });
 }
 
 function sessionsError(error) {
   if (error.name === "SessionEndedError") return;
-  element("sessions-status").textContent = "";
-  element("sessions-error").textContent = describeError(error, "sessions").form || "";
+  showCardMessage("sessions", describeError(error, "sessions").form || "", { isError: true });
 }
 
 async function signOutSession(session, device, button) {
@@ -260,9 +256,8 @@ function showTwoFactor(mode) {
   }
 }
 
-function twoFactorMessage(text, isError = false) {
-  element("two-factor-error").textContent = isError ? text : "";
-  element("two-factor-status").textContent = isError ? "" : text;
+function twoFactorMessage(text, options) {
+  showCardMessage("two-factor", text, options);
 }
 
 async function startTwoFactor(event) {
@@ -297,7 +292,7 @@ async function startTwoFactor(event) {
       showTwoFactor("on");
       twoFactorMessage("Two-factor authentication is already on for your account.");
     } else {
-      twoFactorMessage(describeError(error, "two-factor").form || "", true);
+      twoFactorMessage(describeError(error, "two-factor").form || "", { isError: true });
     }
   } finally {
     setBusy(start, false);
@@ -329,14 +324,15 @@ function bindTwoFactor() {
         }),
       );
       element("two-factor-codes").hidden = false;
-      twoFactorMessage("Two-factor authentication is on. From now on, logging in asks for a code from the app.");
-      element("two-factor-status").focus();
+      twoFactorMessage("Two-factor authentication is on. From now on, logging in asks for a code from the app.", {
+        focus: true,
+      });
     } catch (error) {
       if (error.name === "SessionEndedError") return;
       if (error.status === 400 && error.error?.password) {
         // The password changed since set-up began (perhaps in another tab).
         showTwoFactor("off");
-        twoFactorMessage("Your password has changed since you started. Enter it again to start over.", true);
+        twoFactorMessage("Your password has changed since you started. Enter it again to start over.", { isError: true });
       } else if (error.status === 400 && error.error?.otp) {
         showErrors(enable, { fields: { otp: "That code is not valid. Enter the 6 digits the app shows now." } });
       } else if (error.status === 409) {
@@ -368,8 +364,7 @@ function bindTwoFactor() {
       state.twoFactor = false;
       disable.reset();
       showTwoFactor("off");
-      twoFactorMessage("Two-factor authentication is off. Logging in asks for your password only.");
-      element("two-factor-status").focus();
+      twoFactorMessage("Two-factor authentication is off. Logging in asks for your password only.", { focus: true });
     } catch (error) {
       if (error.name === "SessionEndedError") return;
       if (error.status === 400 && error.error?.password) {
@@ -444,8 +439,7 @@ function downloadCodes() {
 /** The user has kept the codes: hide them for good and offer the form that turns two-factor off. */
 function codesSaved() {
   showTwoFactor("on");
-  twoFactorMessage("Two-factor authentication is on.");
-  element("two-factor-status").focus();
+  twoFactorMessage("Two-factor authentication is on.", { focus: true });
 }
 
 export function init() {
@@ -487,8 +481,7 @@ export const accountView = {
       form.reset();
       clearMessages(form);
     }
-    element("sessions-status").textContent = "";
-    element("sessions-error").textContent = "";
+    showCardMessage("sessions", "");
     for (const id of ["two-factor-enable-form", "two-factor-disable-form"]) {
       element(id).reset();
       clearMessages(element(id));

@@ -7,6 +7,7 @@ import {
   requireFields,
   setBusy,
   showApiError,
+  showCardMessage,
   showClientErrors,
   showErrors,
   showFormError,
@@ -17,12 +18,7 @@ import { createPasskey, describeCeremonyError, passkeysSupported } from "../weba
 
 const element = (id) => document.getElementById(id);
 
-function passkeysMessage(text, { isError = false, focus = false } = {}) {
-  element("passkeys-error").textContent = isError ? text : "";
-  const status = element("passkeys-status");
-  status.textContent = isError ? "" : text;
-  if (focus && !isError) status.focus();
-}
+const passkeysMessage = (text, options) => showCardMessage("passkeys", text, options);
 
 /** A passkey's name as shown (the API may keep an empty one). */
 function passkeyName(passkey) {
