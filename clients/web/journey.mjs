@@ -454,6 +454,46 @@ async function expectFallbackMatchesToJSON(page) {
  * email typed first, then remove it: the API refuses it afterwards, and a device without it says
  * so in plain words. Starts signed in with two-factor on, ends on the login screen.
  */
+/**
+ * A passkey the API refuses (401 with a plain Bearer challenge, the token itself fine) is said so
+ * on the form: the page neither refreshes and retries nor ends the session (http.js tokenRefused).
+ */
+async function expectRefusedRegistrationKeepsSession(page, authenticator) {
+  const card = page.locator("#passkeys");
+  const posts = [];
+  const countPosts = (request) => {
+    if (request.method() === "POST" && request.url().endsWith("/users/passkeys")) posts.push(request);
+  };
+  page.on("request", countPosts);
+  // The answer's challenge is changed on the way: the API refuses it as it would a late answer.
+  await page.route(
+    "**/users/passkeys",
+    async (route) => {
+      const body = route.request().postDataJSON();
+      const clientData = JSON.parse(Buffer.from(body.credential.response.clientDataJSON, "base64url").toString("utf8"));
+      clientData.challenge = Buffer.from("not the challenge the API gave").toString("base64url");
+      body.credential.response.clientDataJSON = Buffer.from(JSON.stringify(clientData)).toString("base64url");
+      await route.continue({ postData: JSON.stringify(body) });
+    },
+    { times: 1 },
+  );
+  const [refused] = await Promise.all([
+    page.waitForResponse((response) => response.request().method() === "POST" && response.url().endsWith("/users/passkeys")),
+    card.getByRole("button", { name: "Add a passkey" }).click(),
+  ]);
+  assert.equal(refused.status(), 401);
+  assert.equal(refused.headers()["www-authenticate"], "Bearer", "no invalid_token: the token was fine");
+  await expectText(page.locator("#passkey-add-form-error"), "The passkey was not accepted (perhaps it took too long). Nothing was saved. Try again.");
+  page.off("request", countPosts);
+  assert.equal(posts.length, 1, "a 401 without invalid_token is not retried with a new token");
+  await expectHeading(page, "Account");
+  // Ending the session empties the header's name (shell.js setUser(null)).
+  assert.notEqual(await page.locator("#user-name").textContent(), "", "the session goes on");
+  await expectText(page.locator("#passkeys-empty"), "You have no passkeys yet.");
+  // The authenticator kept the passkey the API refused: forget it, as a user would delete it.
+  await authenticator.clear();
+}
+
 async function passkeySteps(page, { size, password, step, screenshot, scrollTo }) {
   const login = page.locator("#view-login");
   const card = page.locator("#passkeys");
@@ -471,6 +511,7 @@ async function passkeySteps(page, { size, password, step, screenshot, scrollTo }
   await expectFieldError(page, "#passkey-add-password", "Your password is incorrect. No passkey was added.");
   assert.equal((await authenticator.credentials()).length, 0, "no passkey is made before the password is right");
   await card.getByLabel("Current password").fill(password);
+  await expectRefusedRegistrationKeepsSession(page, authenticator);
   await card.getByLabel("Name (optional)").fill(name);
   const [registration] = await Promise.all([
     page.waitForRequest((request) => request.method() === "POST" && request.url().endsWith("/users/passkeys")),
@@ -567,16 +608,8 @@ async function expectNoPasskeysWithoutWebAuthn(context) {
   await page.close();
 }
 
-// The journey ------------------------------------------------------------------------------------
-
-async function journey(browser, size) {
-  const started = Date.now();
-  const context = await browser.newContext({
-    viewport: size.viewport,
-    deviceScaleFactor: 1,
-    isMobile: size.isMobile,
-    hasTouch: size.isMobile,
-  });
+/** A new page of the context, and the page errors and console errors it will meet (want none). */
+async function openPage(context) {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems = [];
@@ -587,6 +620,20 @@ async function journey(browser, size) {
       problems.push(`console error: ${message.text()}`);
     }
   });
+  return { page, problems };
+}
+
+// The journey ------------------------------------------------------------------------------------
+
+async function journey(browser, size) {
+  const started = Date.now();
+  const context = await browser.newContext({
+    viewport: size.viewport,
+    deviceScaleFactor: 1,
+    isMobile: size.isMobile,
+    hasTouch: size.isMobile,
+  });
+  const { page, problems } = await openPage(context);
   const refreshes = [];
   page.on("request", (request) => {
     if (request.url().endsWith("/users/token/refresh")) refreshes.push(request);
@@ -1344,15 +1391,7 @@ async function narrowScreens(browser, width, colorScheme) {
   await device.logIn(email, PASSWORD);
   const book = await device.addBook(title, "picture book", `${"Word ".repeat(80)}${unbrokenTitle("Nobreak")}`, [90, 40, 120]);
   const context = await browser.newContext({ viewport: { width, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true, colorScheme });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
-      problems.push(`console error: ${message.text()}`);
-    }
-  });
+  const { page, problems } = await openPage(context);
   const label = `${width}px ${colorScheme}`;
   const screens = [];
   // The page fits the screen (nothing scrolls sideways) and axe finds no problem, on this screen.

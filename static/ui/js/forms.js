@@ -58,6 +58,17 @@ export function showFormError(form, text, ...nodes) {
   element.replaceChildren(paragraph, ...nodes);
 }
 
+/**
+ * Show the outcome of a card's action (a list's buttons, not a form): the text in #<card>-status, or
+ * in #<card>-error when it is an error, the other line emptied; focus moves to a status if asked.
+ */
+export function showCardMessage(card, text, { isError = false, focus = false } = {}) {
+  document.getElementById(`${card}-error`).textContent = isError ? text : "";
+  const status = document.getElementById(`${card}-status`);
+  status.textContent = isError ? "" : text;
+  if (focus && !isError) status.focus();
+}
+
 /** Show a success message in the form's status line. */
 export function showSuccess(form, text) {
   const element = formSuccessElement(form);
@@ -109,6 +120,16 @@ export function setBusy(form, busy) {
   form.querySelectorAll("button[type=submit]").forEach((button) => {
     button.disabled = busy;
   });
+}
+
+/**
+ * Show the errors the page found itself ({name: message}) before sending anything; true when there
+ * were any, so the caller stops there.
+ */
+export function showClientErrors(form, fields) {
+  if (!Object.keys(fields).length) return false;
+  showErrors(form, { fields });
+  return true;
 }
 
 /** Check that required fields are filled; return {fields} of the empty ones. */

@@ -8,6 +8,8 @@ import {
   requireFields,
   setBusy,
   showApiError,
+  showCardMessage,
+  showClientErrors,
   showErrors,
   showFormError,
   showSuccess,
@@ -77,8 +79,7 @@ async function loadSessions() {
   } catch (error) {
     if (error.name !== "SessionEndedError") {
       list.replaceChildren();
-      element("sessions-status").textContent = "";
-      element("sessions-error").textContent = `The list could not be loaded. ${describeError(error).form || ""}`;
+      showCardMessage("sessions", `The list could not be loaded. ${describeError(error).form || ""}`, { isError: true });
     }
   } finally {
     list.setAttribute("aria-busy", "false");
@@ -86,16 +87,12 @@ async function loadSessions() {
 }
 
 function sessionsMessage(text) {
-  element("sessions-error").textContent = "";
-  const status = element("sessions-status");
-  status.textContent = text;
-  status.focus();
+  showCardMessage("sessions", text, { focus: true });
 }
 
 function sessionsError(error) {
   if (error.name === "SessionEndedError") return;
-  element("sessions-status").textContent = "";
-  element("sessions-error").textContent = describeError(error, "sessions").form || "";
+  showCardMessage("sessions", describeError(error, "sessions").form || "", { isError: true });
 }
 
 async function signOutSession(session, device, button) {
@@ -151,11 +148,7 @@ async function disableAccount(event) {
   const form = element("disable-form");
   clearMessages(form);
   // Always asked: the API needs it once the login is older than REAUTH_WINDOW, and checks it anyway.
-  const fields = requireFields(form, { password: "Enter your current password." });
-  if (Object.keys(fields).length) {
-    showErrors(form, { fields });
-    return;
-  }
+  if (showClientErrors(form, requireFields(form, { password: "Enter your current password." }))) return;
   const confirmed = await confirmAction({
     title: "Disable your account?",
     message:
@@ -189,11 +182,7 @@ function bindProfile() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearMessages(form);
-    const fields = requireFields(form, { name: "Enter your full name." });
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, requireFields(form, { name: "Enter your full name." }))) return;
     setBusy(form, true);
     try {
       const { data } = await api("users/", { method: "PUT", json: { name: form.elements.name.value.trim() } });
@@ -222,10 +211,7 @@ function bindPassword() {
     if (!fields.new_password && !fields.confirm_password && elements.new_password.value !== elements.confirm_password.value) {
       fields.confirm_password = "The two new passwords are not the same. Type them again.";
     }
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, fields)) return;
     setBusy(form, true);
     try {
       await api("users/password", {
@@ -270,9 +256,8 @@ function showTwoFactor(mode) {
   }
 }
 
-function twoFactorMessage(text, isError = false) {
-  element("two-factor-error").textContent = isError ? text : "";
-  element("two-factor-status").textContent = isError ? "" : text;
+function twoFactorMessage(text, options) {
+  showCardMessage("two-factor", text, options);
 }
 
 async function startTwoFactor(event) {
@@ -280,11 +265,7 @@ async function startTwoFactor(event) {
   twoFactorMessage("");
   const start = element("two-factor-start-form");
   clearMessages(start);
-  const fields = requireFields(start, { password: "Enter your current password." });
-  if (Object.keys(fields).length) {
-    showErrors(start, { fields });
-    return;
-  }
+  if (showClientErrors(start, requireFields(start, { password: "Enter your current password." }))) return;
   const password = start.elements.password.value;
   setBusy(start, true);
   try {
@@ -311,7 +292,7 @@ async function startTwoFactor(event) {
       showTwoFactor("on");
       twoFactorMessage("Two-factor authentication is already on for your account.");
     } else {
-      twoFactorMessage(describeError(error, "two-factor").form || "", true);
+      twoFactorMessage(describeError(error, "two-factor").form || "", { isError: true });
     }
   } finally {
     setBusy(start, false);
@@ -343,14 +324,15 @@ function bindTwoFactor() {
         }),
       );
       element("two-factor-codes").hidden = false;
-      twoFactorMessage("Two-factor authentication is on. From now on, logging in asks for a code from the app.");
-      element("two-factor-status").focus();
+      twoFactorMessage("Two-factor authentication is on. From now on, logging in asks for a code from the app.", {
+        focus: true,
+      });
     } catch (error) {
       if (error.name === "SessionEndedError") return;
       if (error.status === 400 && error.error?.password) {
         // The password changed since set-up began (perhaps in another tab).
         showTwoFactor("off");
-        twoFactorMessage("Your password has changed since you started. Enter it again to start over.", true);
+        twoFactorMessage("Your password has changed since you started. Enter it again to start over.", { isError: true });
       } else if (error.status === 400 && error.error?.otp) {
         showErrors(enable, { fields: { otp: "That code is not valid. Enter the 6 digits the app shows now." } });
       } else if (error.status === 409) {
@@ -372,10 +354,7 @@ function bindTwoFactor() {
       password: "Enter your password.",
       otp: "Enter a code from your authenticator app, or a recovery code.",
     });
-    if (Object.keys(fields).length) {
-      showErrors(disable, { fields });
-      return;
-    }
+    if (showClientErrors(disable, fields)) return;
     setBusy(disable, true);
     try {
       await api("users/2fa/disable", {
@@ -385,8 +364,7 @@ function bindTwoFactor() {
       state.twoFactor = false;
       disable.reset();
       showTwoFactor("off");
-      twoFactorMessage("Two-factor authentication is off. Logging in asks for your password only.");
-      element("two-factor-status").focus();
+      twoFactorMessage("Two-factor authentication is off. Logging in asks for your password only.", { focus: true });
     } catch (error) {
       if (error.name === "SessionEndedError") return;
       if (error.status === 400 && error.error?.password) {
@@ -461,8 +439,7 @@ function downloadCodes() {
 /** The user has kept the codes: hide them for good and offer the form that turns two-factor off. */
 function codesSaved() {
   showTwoFactor("on");
-  twoFactorMessage("Two-factor authentication is on.");
-  element("two-factor-status").focus();
+  twoFactorMessage("Two-factor authentication is on.", { focus: true });
 }
 
 export function init() {
@@ -504,8 +481,7 @@ export const accountView = {
       form.reset();
       clearMessages(form);
     }
-    element("sessions-status").textContent = "";
-    element("sessions-error").textContent = "";
+    showCardMessage("sessions", "");
     for (const id of ["two-factor-enable-form", "two-factor-disable-form"]) {
       element(id).reset();
       clearMessages(element(id));

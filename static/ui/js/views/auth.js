@@ -6,6 +6,7 @@ import {
   explainPasswordError,
   setBusy,
   showApiError,
+  showClientErrors,
   showErrors,
   showFormError,
   showSuccess,
@@ -59,10 +60,7 @@ function bindLogin() {
     if (!email) fields.email = "Enter your email address.";
     if (!password) fields.password = "Enter your password.";
     if (codeAsked && !otp) fields.otp = "Enter the code from your authenticator app, or a recovery code.";
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, fields)) return;
     setBusy(form, true);
     try {
       const data = await logIn(email, password, otp);
@@ -150,10 +148,7 @@ function bindSignup() {
     if (!name) fields.name = "Enter your full name.";
     if (!email) fields.email = "Enter your email address.";
     if (!password) fields.password = "Choose a password.";
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, fields)) return;
     setBusy(form, true);
     try {
       await api("users/", { method: "POST", json: { name, email, password }, auth: false });
@@ -217,10 +212,7 @@ function bindReset() {
     if (password && confirm && password !== confirm) {
       fields.confirm_password = "The two new passwords are not the same. Type them again.";
     }
-    if (Object.keys(fields).length) {
-      showErrors(form, { fields });
-      return;
-    }
+    if (showClientErrors(form, fields)) return;
     setBusy(form, true);
     try {
       await api("users/password/reset", {

@@ -1,7 +1,15 @@
 // Add a book or edit one: fields, a cover upload with a preview, and safe concurrent edits.
 
 import { api } from "../api.js";
-import { clearFieldError, clearMessages, setBusy, showApiError, showErrors, showFieldError } from "../forms.js";
+import {
+  clearFieldError,
+  clearMessages,
+  setBusy,
+  showApiError,
+  showClientErrors,
+  showErrors,
+  showFieldError,
+} from "../forms.js";
 import { describeError } from "../messages.js";
 import { appendCategoryOptions } from "../spec.js";
 import { flash, go, notify, state } from "../shell.js";
@@ -147,10 +155,7 @@ async function submit(event) {
   const bookForm = form();
   clearMessages(bookForm);
   const fields = await clientErrors();
-  if (Object.keys(fields).length) {
-    showErrors(bookForm, { fields });
-    return;
-  }
+  if (showClientErrors(bookForm, fields)) return;
   setBusy(bookForm, true);
   try {
     if (editing) {

@@ -2,19 +2,23 @@
 // name, then the browser's own prompt) and removing one after a confirmation.
 
 import { api } from "../api.js";
-import { clearMessages, requireFields, setBusy, showApiError, showErrors, showFormError } from "../forms.js";
+import {
+  clearMessages,
+  requireFields,
+  setBusy,
+  showApiError,
+  showCardMessage,
+  showClientErrors,
+  showErrors,
+  showFormError,
+} from "../forms.js";
 import { describeError } from "../messages.js";
 import { confirmAction, formatDate } from "../shell.js";
 import { createPasskey, describeCeremonyError, passkeysSupported } from "../webauthn.js";
 
 const element = (id) => document.getElementById(id);
 
-function passkeysMessage(text, { isError = false, focus = false } = {}) {
-  element("passkeys-error").textContent = isError ? text : "";
-  const status = element("passkeys-status");
-  status.textContent = isError ? "" : text;
-  if (focus && !isError) status.focus();
-}
+const passkeysMessage = (text, options) => showCardMessage("passkeys", text, options);
 
 /** A passkey's name as shown (the API may keep an empty one). */
 function passkeyName(passkey) {
@@ -107,11 +111,7 @@ async function addPasskey(event) {
   const form = event.currentTarget;
   clearMessages(form);
   passkeysMessage("");
-  const fields = requireFields(form, { password: "Enter your current password." });
-  if (Object.keys(fields).length) {
-    showErrors(form, { fields });
-    return;
-  }
+  if (showClientErrors(form, requireFields(form, { password: "Enter your current password." }))) return;
   setBusy(form, true);
   try {
     const options = await creationOptions(form);
