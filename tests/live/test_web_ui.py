@@ -92,9 +92,11 @@ def test_ui_assets_are_served_and_anything_else_is_a_json_404(client):
 
     assert script.status_code == 200
     assert script.mimetype == "text/javascript"
+    not_found = {"message": "Endpoint Not Found", "data": None, "error": "Not Found"}
     assert missing.status_code == 404
-    assert missing.json["data"] is None
+    assert missing.json == not_found
     assert outside.status_code == 404
+    assert outside.json == not_found
 
 
 def test_page_reads_the_categories_from_the_api_description_and_keeps_no_copy():
