@@ -16,22 +16,9 @@ from flask.testing import FlaskClient
 import models
 from store import book_keys, shelf_counts, shelf_index
 from store.timestamps import now
-from tests.helpers import image_bytes, real_server_only
-from validate import search_words
+from tests.helpers import add_book, image_bytes, real_server_only, search_matches
 
 CATEGORIES = ["poetry", "horror", "science", "romance"]
-
-
-def create(client: FlaskClient, headers: dict[str, str], title: str, category: str = "poetry"):
-    """Create a book through the API and return it."""
-    form = {
-        "title": title,
-        "category": category,
-        "cover_image": (image_bytes(size=(8, 8)), "c.jpg"),
-    }
-    response = client.post("/books/", headers=headers, data=form)
-    assert response.status_code == 201, response.json
-    return response.json["data"]
 
 
 def follow_pages(get: Callable[[str], Any], first: str) -> tuple[list[str], list[dict[str, Any]]]:
@@ -68,12 +55,6 @@ def assert_agrees(get: Callable[[str], Any], first: str, expected: set[str]) -> 
     assert (beyond.status_code, body["data"]) == (200, []), first
 
 
-def matches(book: dict[str, Any], q: str) -> bool:
-    """Tell whether a search for q must find the book."""
-    terms = set(search_words(book["title"])) | set(search_words(book.get("description") or ""))
-    return all(any(term.startswith(word) for term in terms) for word in search_words(q))
-
-
 def assert_shelf_exact(get: Callable[[str], Any], books: list[dict[str, Any]]) -> None:
     """Assert every listing, filter and search of the shelf agrees with its books."""
     every = {book["_id"] for book in books}
@@ -82,7 +63,7 @@ def assert_shelf_exact(get: Callable[[str], Any], books: list[dict[str, Any]]) -
         expected = {book["_id"] for book in books if book["category"] == category}
         assert_agrees(get, f"/books/?per_page=5&category={category}", expected)
     for q in ["kilo", "zulu", "new"]:
-        expected = {book["_id"] for book in books if matches(book, q)}
+        expected = {book["_id"] for book in books if search_matches(book, q)}
         assert_agrees(get, f"/books/?per_page=4&q={q}", expected)
     for book in books:
         found, _ = follow_pages(get, f"/books/?per_page=100&q={quote(book['title'])}")
@@ -101,7 +82,9 @@ def shelf_books(db: Any, user_id: str) -> list[dict[str, Any]]:
 def test_racing_updates_deletes_and_creates_leave_search_and_totals_exact(
     app: Flask, client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    books = [create(client, auth_headers, f"Kilo {number}") for number in range(10)]
+    books = [
+        add_book(client, auth_headers, f"Kilo {number}", category="poetry") for number in range(10)
+    ]
     errors: list[str] = []
 
     def write(method: str, url: str, form: dict[str, Any] | None = None) -> None:
@@ -150,7 +133,7 @@ def test_racing_updates_deletes_and_creates_leave_search_and_totals_exact(
 def test_an_index_write_overtaken_by_a_later_update_loses_no_word(
     app: Flask, client: FlaskClient, auth_headers: dict[str, str], monkeypatch: Any
 ) -> None:
-    book = create(client, auth_headers, "Kilo harbour")
+    book = add_book(client, auth_headers, "Kilo harbour", category="poetry")
     stored, resume = threading.Event(), threading.Event()
     reindex = models.Books._reindex
     paused: list[bool] = []
@@ -209,7 +192,7 @@ def store_book(db: Any, user_id: str, title: str) -> ObjectId:
 def test_a_writer_that_died_after_storing_its_book_leaves_answers_exact_then_is_repaired(
     client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    kept = create(client, auth_headers, "Atlas of clouds", category="science")
+    kept = add_book(client, auth_headers, "Atlas of clouds", category="science")
     user_id = kept["user_id"]
     shelf_counts.begin_write(db, user_id)
     orphan = store_book(db, user_id, "Atlas of rivers")
@@ -242,7 +225,7 @@ def test_a_writer_that_died_after_storing_its_book_leaves_answers_exact_then_is_
 def test_a_write_whose_claim_a_repair_took_leaves_the_count_to_the_next_reader(
     client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    kept = create(client, auth_headers, "Comet")
+    kept = add_book(client, auth_headers, "Comet", category="poetry")
     user_id = kept["user_id"]
     slow = shelf_counts.begin_write(db, user_id)
     # A reader repairs meanwhile (it took the slow writer for dead) ...
@@ -262,8 +245,8 @@ def test_a_write_whose_claim_a_repair_took_leaves_the_count_to_the_next_reader(
 def test_an_index_of_the_previous_version_is_rebuilt_at_the_next_start(
     make_app: Callable[..., Flask], client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    first = create(client, auth_headers, "Kilo old", category="science")
-    second = create(client, auth_headers, "Zulu old")
+    first = add_book(client, auth_headers, "Kilo old", category="science")
+    second = add_book(client, auth_headers, "Zulu old", category="poetry")
     # What the previous version left: entries without versions, books without index fields, a
     # count that drifted, and its own migration marked done.
     for bucket in db.shelf_terms.find({}):
