@@ -28,6 +28,14 @@ MALFORMED_IDS = [
     UNKNOWN_ID,
     quote('{"$ne":null}', safe=""),
 ]
+# Fields a client may not set on a book (the server's, or none of a book's), with values to try.
+SERVER_FIELDS = [
+    ("_id", UNKNOWN_ID),
+    ("user_id", UNKNOWN_ID),
+    ("image_url", "http://evil.example/static/books/x.jpg"),
+    ("active", "false"),
+    ("role", "admin"),
+]
 ALLOWED_FORMAT_NAMES = ("JPEG", "PNG", "GIF", "WebP")
 NOT_IMAGES = {
     "text": b"hello, this is plain text and not an image at all\n",
