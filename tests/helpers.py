@@ -16,7 +16,6 @@ from PIL import Image
 from pymongo import MongoClient, monitoring
 
 from config import DEFAULTS
-from validate import search_words
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
 PASSWORD = "Correct-Horse-9"
@@ -99,12 +98,6 @@ def add_books(
         }
         created.append(add_book(client, headers, f"Book {number:02d}", **form))
     return created
-
-
-def search_matches(book: dict[str, Any], q: str) -> bool:
-    """Tell whether a search for q must find the book: every word starts a term of it."""
-    terms = set(search_words(book["title"])) | set(search_words(book.get("description") or ""))
-    return all(any(term.startswith(word) for term in terms) for word in search_words(q))
 
 
 def cover_files(app: Flask) -> set[str]:

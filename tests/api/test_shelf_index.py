@@ -12,7 +12,8 @@ import requests
 from pymongo.errors import AutoReconnect
 
 from store import shelf_counts, shelf_index
-from tests.helpers import add_book, cover_files, image_bytes, search_matches
+from tests.api.shelf_checks import search_matches
+from tests.helpers import add_book, cover_files, image_bytes
 
 WORDS = ["amber", "ambush", "basalt", "bastion", "cedar", "cedilla", "delta", "dune"]
 

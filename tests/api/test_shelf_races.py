@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
 from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,43 +14,10 @@ from flask.testing import FlaskClient
 import models
 from store import book_keys, shelf_counts, shelf_index
 from store.timestamps import now
-from tests.helpers import add_book, image_bytes, real_server_only, search_matches
+from tests.api.shelf_checks import assert_agrees, follow_pages, search_matches
+from tests.helpers import add_book, image_bytes, real_server_only
 
 CATEGORIES = ["poetry", "horror", "science", "romance"]
-
-
-def follow_pages(get: Callable[[str], Any], first: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """Return the ids on every page reached through Link rel="next", and each page's pagination."""
-    ids: list[str] = []
-    paginations: list[dict[str, Any]] = []
-    url = first
-    while True:
-        response = get(url)
-        assert response.status_code == 200, response.json
-        body = response.json if isinstance(response.json, dict) else response.json()
-        ids += [book["_id"] for book in body["data"]]
-        paginations.append(body["pagination"])
-        assert response.headers["X-Total-Count"] == str(body["pagination"]["total"])
-        links = requests.utils.parse_header_links(response.headers["Link"])
-        following = [link["url"] for link in links if link["rel"] == "next"]
-        if not following:
-            return ids, paginations
-        parts = urlsplit(following[0])
-        url = f"{parts.path}?{parts.query}"
-
-
-def assert_agrees(get: Callable[[str], Any], first: str, expected: set[str]) -> None:
-    """Assert the pages of first hold exactly expected, once each, as total and pages say."""
-    ids, paginations = follow_pages(get, first)
-    assert len(ids) == len(set(ids)), first
-    assert set(ids) == expected, first
-    per_page = paginations[0]["per_page"]
-    for pagination in paginations:
-        assert pagination["total"] == len(expected), first
-        assert pagination["pages"] == math.ceil(len(expected) / per_page), first
-    beyond = get(f"{first}&page={len(paginations) + 1}")
-    body = beyond.json if isinstance(beyond.json, dict) else beyond.json()
-    assert (beyond.status_code, body["data"]) == (200, []), first
 
 
 def assert_shelf_exact(get: Callable[[str], Any], books: list[dict[str, Any]]) -> None:

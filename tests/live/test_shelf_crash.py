@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from store import shelf_counts
-from tests.api.test_shelf_races import assert_agrees, follow_pages
+from tests.api.shelf_checks import assert_agrees, follow_pages
 from tests.helpers import PASSWORD, image_bytes
 from tests.live.server import LiveServer, running
 
