@@ -257,7 +257,9 @@ def test_correct_password_works_again_after_the_window(make_app):
     correct = {"email": "ada@example.com", "password": PASSWORD}
     assert_too_many_requests(client.post("/users/login", json=correct), 1)
 
-    time.sleep(1.1)
+    with app.app_context():
+        # The second is over: move every window's end into the past rather than wait for it.
+        database.get_db().rate_limits.update_many({}, {"$set": {"window_end": time.time() - 1}})
     response = client.post("/users/login", json=correct)
 
     assert response.status_code == 200, response.json
