@@ -6,7 +6,6 @@ import hashlib
 import time
 from collections.abc import Callable
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -22,7 +21,7 @@ from tests.api.rate_limit_checks import (
     limited_app,
     stored_counters,
 )
-from tests.helpers import PASSWORD, CommandLog, sign_up
+from tests.helpers import PASSWORD, CommandLog, real_server_only, sign_up
 
 # Sign-up -----------------------------------------------------------------------------------------
 
@@ -285,7 +284,7 @@ def test_a_failure_after_the_window_ended_counts_in_a_new_window(make_app):
     assert account[0]["window_end"] > time.time()
 
 
-@pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+@real_server_only  # counts the wire commands a real client sends
 def test_a_login_reserves_each_counter_in_one_step_and_a_success_refunds_them_at_once(make_app):
     log = CommandLog()
     app = limited_app(

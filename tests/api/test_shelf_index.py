@@ -7,13 +7,12 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
 from store import shelf_counts, shelf_index
 from tests.api.shelf_checks import search_matches
-from tests.helpers import add_book, cover_files, image_bytes
+from tests.helpers import add_book, cover_files, image_bytes, real_server_only
 
 WORDS = ["amber", "ambush", "basalt", "bastion", "cedar", "cedilla", "delta", "dune"]
 
@@ -260,7 +259,7 @@ def test_stale_entries_never_list_a_book_twice_nor_one_that_no_longer_matches(
     assert horror.json["pagination"] == {"page": 1, "per_page": 20, "total": 0, "pages": 0}
 
 
-@pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+@real_server_only  # real threads: mongomock is not thread-safe
 def test_search_stays_exact_under_concurrent_updates_of_every_book(app, client, auth_headers):
     books = [add_book(client, auth_headers, f"Kilo {number}") for number in range(12)]
     categories = ["poetry", "horror", "science", "romance"]
