@@ -56,6 +56,14 @@ def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
     return response.json["data"]["token"]
 
 
+def sign_up_and_log_in(
+    client: FlaskClient, email: str, name: str = "Ada Lovelace"
+) -> dict[str, str]:
+    """Create a user through the API, log it in and return its Authorization header."""
+    sign_up(client, email, name)
+    return {"Authorization": f"Bearer {log_in(client, email)}"}
+
+
 def image_bytes(
     image_format: str = "JPEG",
     size: tuple[int, int] = (300, 200),

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import CommandLog, add_books, log_in, real_server_only, sign_up
+from tests.helpers import CommandLog, add_books, real_server_only, sign_up_and_log_in
 
 
 @pytest.fixture
@@ -17,8 +17,7 @@ def logged(make_app: Callable[..., Flask]) -> tuple[FlaskClient, dict[str, str],
     log = CommandLog()
     app = make_app(MONGO_CLIENT_CLASS=log.client)
     client = app.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
     return client, headers, log
 
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from store import database
-from tests.helpers import log_in, sign_up
+from tests.helpers import sign_up_and_log_in
 
 # What the contract says a book answers, written out here rather than read from the spec.
 BOOK_KEYS = set(
@@ -172,8 +172,7 @@ def post_book(client: FlaskClient, headers: dict[str, str], form: dict[str, Any]
 def signed_in(application: Flask, email: str = "ada@example.com") -> tuple[FlaskClient, dict]:
     """Return a client of the app and the Authorization header of a new user there."""
     test_client = application.test_client()
-    sign_up(test_client, email)
-    return test_client, {"Authorization": f"Bearer {log_in(test_client, email)}"}
+    return test_client, sign_up_and_log_in(test_client, email)
 
 
 def books_in(application: Flask) -> list[dict[str, Any]]:
