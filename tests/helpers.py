@@ -1,4 +1,4 @@
-"""What tests share besides fixtures: settings, sign-up and login through the API, test images."""
+"""What tests share besides fixtures: settings, sign-up, login and books through the API, images."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from config import DEFAULTS
 
@@ -23,6 +23,8 @@ PASSWORD = "Correct-Horse-9"
 # both match one compare-and-set filter or both pass one unique index; the server's guarantee
 # is what these tests check, on a real MongoDB-protocol server.
 real_server_only = pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+# The categories add_books deals out in turn.
+CATEGORIES = ["science", "poetry", "horror"]
 
 
 def base_config(instance_path: Path) -> dict[str, Any]:
@@ -54,6 +56,14 @@ def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
     return response.json["data"]["token"]
 
 
+def sign_up_and_log_in(
+    client: FlaskClient, email: str, name: str = "Ada Lovelace"
+) -> dict[str, str]:
+    """Create a user through the API, log it in and return its Authorization header."""
+    sign_up(client, email, name)
+    return {"Authorization": f"Bearer {log_in(client, email)}"}
+
+
 def image_bytes(
     image_format: str = "JPEG",
     size: tuple[int, int] = (300, 200),
@@ -66,6 +76,36 @@ def image_bytes(
     Image.new(mode, size, color).save(buffer, image_format, **save_options)
     buffer.seek(0)
     return buffer
+
+
+def add_book(
+    client: FlaskClient,
+    headers: dict[str, str],
+    title: str,
+    category: str = "science",
+    **fields: Any,
+) -> dict[str, Any]:
+    """Create a book with a tiny cover through the API and return it."""
+    form = {"title": title, "category": category, **fields}
+    form["cover_image"] = (image_bytes(size=(8, 8)), "c.jpg")
+    response = client.post("/books/", headers=headers, data=form)
+    assert response.status_code == 201, response.json
+    return response.json["data"]
+
+
+def add_books(
+    client: FlaskClient, headers: dict[str, str], count: int, **fields: Any
+) -> list[dict[str, Any]]:
+    """Create `count` books titled "Book 01", "Book 02" ... and return them in creation order."""
+    created = []
+    for number in range(1, count + 1):
+        form = {
+            "category": CATEGORIES[number % len(CATEGORIES)],
+            "description": f"volume {number} of the series",
+            **fields,
+        }
+        created.append(add_book(client, headers, f"Book {number:02d}", **form))
+    return created
 
 
 def cover_files(app: Flask) -> set[str]:
@@ -89,3 +129,28 @@ def backend_settings(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]
     yield {"DATABASE_URL": f"{server}/{name}"}
     with MongoClient(server, serverSelectionTimeoutMS=3000) as client:
         client.drop_database(name)
+
+
+class CommandLog(monitoring.CommandListener):
+    """The commands a client sent: (command name, collection)."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        """Record a command as it is sent."""
+        self.commands.append((event.command_name, event.command.get(event.command_name)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Nothing to record."""
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Nothing to record."""
+
+    def on(self, collection: str) -> list[str]:
+        """Return the names of the commands sent to one collection."""
+        return [name for name, target in self.commands if target == collection]
+
+    def client(self, *args: Any, **options: Any) -> MongoClient:
+        """Return a MongoClient reporting to this log (a MONGO_CLIENT_CLASS for the app)."""
+        return MongoClient(*args, event_listeners=[self], **options)

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from store.embedded_server import free_port
-from tests.helpers import PASSWORD, base_config, log_in, sign_up
+from tests.helpers import PASSWORD, base_config, sign_up, sign_up_and_log_in
 
 JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
 COVER_CACHE_DIRECTIVES = {"public", "max-age=31536000", "immutable"}
@@ -33,8 +33,7 @@ class Kit:
 def signed_up_client(kit: Kit, **overrides: Any) -> tuple[FlaskClient, dict[str, str]]:
     """Return a client of a new app and the Authorization header of a signed-up user."""
     client = kit.make_app(**overrides).test_client()
-    sign_up(client, "ada@example.com")
-    return client, {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    return client, sign_up_and_log_in(client, "ada@example.com")
 
 
 def cover_path(kit: Kit) -> tuple[FlaskClient, str]:

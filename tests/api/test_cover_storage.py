@@ -21,7 +21,7 @@ from config import ConfigError
 from save_image import Thumbnail, make_thumbnail
 from store import cover_storage, database
 from store.cover_storage import delete_cover, is_cover_name, save_cover
-from tests.helpers import base_config, cover_files, image_bytes, log_in, sign_up
+from tests.helpers import base_config, cover_files, image_bytes, sign_up_and_log_in
 
 pytestmark = pytest.mark.integration
 
@@ -60,12 +60,6 @@ def blobs(app: Any) -> set[str]:
         return {stored.filename for stored in bucket.find({})}
 
 
-def signed_in(client: Any) -> dict[str, str]:
-    """Sign up and log in; return the Authorization header."""
-    sign_up(client, "ada@example.com")
-    return {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
-
-
 def create(client: Any, headers: dict[str, str], title: str = "Dune", **form: Any) -> Any:
     """POST a book with a JPEG cover."""
     data = {"title": title, "category": "science", "cover_image": (image_bytes(), "c.jpg"), **form}
@@ -79,7 +73,7 @@ def cover_path(book: dict[str, Any]) -> str:
 
 def test_gridfs_covers_are_served_by_another_instance_and_never_touch_the_disk(make):
     first, second = make(COVER_STORAGE="gridfs"), make(COVER_STORAGE="gridfs")
-    headers = signed_in(first.test_client())
+    headers = sign_up_and_log_in(first.test_client(), "ada@example.com")
 
     book = create(first.test_client(), headers).json["data"]
     served = second.test_client().get(cover_path(book))
@@ -95,7 +89,7 @@ def test_gridfs_covers_are_served_by_another_instance_and_never_touch_the_disk(m
 def test_gridfs_cover_answers_304_to_a_matching_if_none_match(make):
     app = make(COVER_STORAGE="gridfs")
     client = app.test_client()
-    book = create(client, signed_in(client)).json["data"]
+    book = create(client, sign_up_and_log_in(client, "ada@example.com")).json["data"]
     first = client.get(cover_path(book))
 
     again = client.get(cover_path(book), headers={"If-None-Match": first.headers["ETag"]})
@@ -106,7 +100,7 @@ def test_gridfs_cover_answers_304_to_a_matching_if_none_match(make):
 def test_gridfs_replacing_and_deleting_remove_the_old_blob(make):
     app = make(COVER_STORAGE="gridfs")
     client = app.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     book = create(client, headers).json["data"]
 
     replaced = client.put(
@@ -124,7 +118,7 @@ def test_gridfs_replacing_and_deleting_remove_the_old_blob(make):
 def test_gridfs_refused_create_leaves_no_blob(make):
     app = make(COVER_STORAGE="gridfs")
     client = app.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     create(client, headers)
 
     duplicate = create(client, headers)
@@ -145,7 +139,7 @@ def test_unknown_gridfs_cover_is_a_json_404(make):
 def test_migration_to_gridfs_moves_every_cover_and_can_run_again(make):
     local = make()
     client = local.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     books = [create(client, headers, title).json["data"] for title in ("One", "Two", "Three")]
     names = {book["image_url"].rsplit("/", 1)[1] for book in books}
 
@@ -164,7 +158,7 @@ def test_migration_to_gridfs_moves_every_cover_and_can_run_again(make):
 def test_migration_back_to_local_restores_the_files(make):
     app = make(COVER_STORAGE="gridfs")
     client = app.test_client()
-    book = create(client, signed_in(client)).json["data"]
+    book = create(client, sign_up_and_log_in(client, "ada@example.com")).json["data"]
     name = book["image_url"].rsplit("/", 1)[1]
 
     result = app.test_cli_runner().invoke(args=["covers", "migrate", "--to", "local"])
@@ -203,7 +197,7 @@ def book_form_body(cover: bytes) -> tuple[bytes, str]:
 def test_a_big_upload_is_received_in_memory_not_spooled_to_a_temporary_file(make, monkeypatch):
     app = make()
     client = app.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     temporary_files = []
     real_temporary_file = tempfile.TemporaryFile
 
@@ -228,7 +222,7 @@ def test_a_big_upload_is_received_in_memory_not_spooled_to_a_temporary_file(make
 def test_a_streamed_upload_over_the_body_limit_is_413_and_stores_nothing(make):
     app = make(MAX_CONTENT_LENGTH=200_000)
     client = app.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     body, content_type = book_form_body(big_photo())
 
     # No Content-Length: only the limit on the stream itself can stop it.

@@ -14,7 +14,7 @@ from PIL import Image
 import save_image
 from config import ConfigError, load_settings
 from save_image import CoverError, decode_cost, make_thumbnail, pixel_bytes
-from tests.helpers import cover_files, log_in, sign_up
+from tests.helpers import cover_files, sign_up_and_log_in
 
 # Small enough that test images of about a megapixel exceed it: cheap to build and to refuse.
 BUDGET = 4 * 1024 * 1024
@@ -199,8 +199,7 @@ def test_the_default_budget_refuses_a_tiny_6000x6000_webp(
     """With the default 64 MiB, a 1.4 KB 36-megapixel RGBA WebP is refused, not decoded."""
     application = make_app()
     client = application.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
     response = client.post("/books/", headers=headers, data=form(rgba_webp((6000, 6000)), "x.webp"))
     assert response.status_code == 413
     assert response.json["error"] == {

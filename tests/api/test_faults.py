@@ -15,7 +15,7 @@ from pymongo import MongoClient
 from app import create_app
 from store import database
 from tests.faultproxy import FaultProxy
-from tests.helpers import PASSWORD, base_config, cover_files, image_bytes
+from tests.helpers import PASSWORD, base_config, cover_files, image_bytes, sign_up_and_log_in
 
 pytestmark = pytest.mark.integration
 
@@ -74,14 +74,6 @@ def timed(action: Callable[[], Any]) -> Any:
     return result
 
 
-def signed_in(client: Any) -> dict[str, str]:
-    """Sign up and log in; return the Authorization header."""
-    body = {"name": "Ada Lovelace", "email": "ada@example.com", "password": PASSWORD}
-    assert client.post("/users/", json=body).status_code == 201
-    token = client.post("/users/login", json=body).json["data"]["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def new_book(client: Any, headers: dict[str, str], title: str = "Dune") -> Any:
     """POST a book with a cover."""
     form = {"title": title, "category": "science", "cover_image": (image_bytes(), "c.jpg")}
@@ -91,7 +83,7 @@ def new_book(client: Any, headers: dict[str, str], title: str = "Dune") -> Any:
 @pytest.mark.parametrize("mode", ["refuse", "blackhole"])
 def test_database_down_answers_503_with_retry_after(make_proxied_app, proxy, mode):
     client = make_proxied_app().test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     proxy.set_mode(mode)
 
     response = timed(lambda: client.get("/books/", headers=headers))
@@ -126,7 +118,7 @@ def test_a_create_refused_by_the_outage_leaves_no_cover_and_no_book(
 ):
     app = make_proxied_app()
     client = app.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     proxy.set_mode("refuse")
 
     response = new_book(client, headers)
@@ -140,7 +132,7 @@ def test_a_create_refused_by_the_outage_leaves_no_cover_and_no_book(
 
 def test_the_app_recovers_by_itself_when_the_database_returns(make_proxied_app, proxy):
     client = make_proxied_app().test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     proxy.set_mode("refuse")
     assert client.get("/books/", headers=headers).status_code == 503
 
@@ -157,7 +149,7 @@ def test_the_app_starts_while_the_database_is_down_and_works_once_it_is_up(make_
     assert client.get("/users/", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
 
     proxy.set_mode("pass")
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
 
     assert new_book(client, headers).status_code == 201
     # The indexes were created on first use: the unique title still holds.
@@ -166,7 +158,7 @@ def test_the_app_starts_while_the_database_is_down_and_works_once_it_is_up(make_
 
 def test_a_slow_database_still_answers(make_proxied_app, proxy):
     client = make_proxied_app().test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     proxy.delay_seconds = 0.05
     proxy.set_mode("delay")
 
@@ -180,7 +172,7 @@ def test_connections_cut_mid_load_give_2xx_or_503_never_500_and_lose_nothing(
 ):
     app = make_proxied_app()
     client = app.test_client()
-    headers = signed_in(client)
+    headers = sign_up_and_log_in(client, "ada@example.com")
     created, statuses = [], []
     for number in range(12):
         if number % 3 == 1:

@@ -27,6 +27,7 @@ from tests.helpers import (
     log_in,
     real_server_only,
     sign_up,
+    sign_up_and_log_in,
 )
 from web import mailer
 
@@ -150,8 +151,7 @@ def embedded_app(tmp_path: Path) -> Iterator[Flask]:
 
 def test_everything_in_the_instance_folder_is_private(embedded_app: Flask) -> None:
     client = embedded_app.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
     form = {"title": "Dune", "category": "science", "cover_image": (image_bytes(), "c.jpg")}
     created = client.post("/books/", headers=headers, data=form)
     with embedded_app.app_context():

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import gridfs
-import pytest
 
 from store import database
-from tests.helpers import cover_files
+from tests.helpers import cover_files, real_server_only
 
 OLD = time.time() - 3600
 NOT_FOUND = {"message": "Endpoint Not Found", "data": None, "error": "Not Found"}
@@ -123,7 +122,7 @@ def test_start_up_removes_old_temporary_files(make_app, app):
     assert young.exists()
 
 
-@pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+@real_server_only
 def test_the_sweep_removes_empty_and_unused_gridfs_blobs(make_app, book_form):
     app = make_app(COVER_STORAGE="gridfs")
     client = app.test_client()

@@ -7,28 +7,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask.testing import FlaskClient
 
-from tests.helpers import image_bytes
-
-CATEGORIES = ["science", "poetry", "horror"]
-
-
-def add_books(client: FlaskClient, headers: dict[str, str], count: int, **fields: Any) -> list:
-    """Create `count` books titled "Book 01", "Book 02" ... and return them in creation order."""
-    created = []
-    for number in range(1, count + 1):
-        form = {
-            "title": f"Book {number:02d}",
-            "category": CATEGORIES[number % len(CATEGORIES)],
-            "description": f"volume {number} of the series",
-            "cover_image": (image_bytes(size=(8, 8)), "c.jpg"),
-            **fields,
-        }
-        response = client.post("/books/", headers=headers, data=form)
-        assert response.status_code == 201, response.json
-        created.append(response.json["data"])
-    return created
+from tests.helpers import add_books, image_bytes
 
 
 def titles(response: Any) -> list[str]:

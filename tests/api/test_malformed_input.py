@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import PASSWORD, image_bytes, log_in, sign_up
+from tests.helpers import PASSWORD, image_bytes, log_in, sign_up, sign_up_and_log_in
 
 CONFIRM = {"password": PASSWORD}
 
@@ -370,8 +370,7 @@ def test_a_chunked_json_body_within_the_limit_is_read_whole(make_app):
 def test_a_chunked_upload_over_the_limit_is_413_and_stores_nothing(make_app, tmp_path):
     app = make_app(MAX_CONTENT_LENGTH=200_000)
     client = app.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
     cover = image_bytes("PNG", (400, 400)).getvalue() + b"\0" * 300_000
     body = multipart_body({"title": b"Dune", "category": b"science"}, cover)
 

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from store import database
 from tests.api.passkey_authenticator import SoftwareAuthenticator, b64url
 from tests.api.rate_limit_checks import ATTACKER, assert_too_many_requests, limited_app
-from tests.helpers import PASSWORD, log_in, sign_up
+from tests.helpers import PASSWORD, log_in, sign_up, sign_up_and_log_in
 
 REGISTER_OPTIONS = "/users/passkeys/register/options"
 LOGIN_OPTIONS = "/users/login/passkey/options"
@@ -456,8 +456,7 @@ def test_an_unverified_email_is_refused_when_verification_is_required(make_app):
 def test_failed_passkey_logins_are_rate_limited_per_address(make_app):
     app = limited_app(make_app, RATELIMIT_LOGIN_PER_ADDRESS="2 per minute")
     client = app.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
     authenticator = registered(client, headers)
     forged = ec.generate_private_key(ec.SECP256R1())
     for _ in range(2):

@@ -3,61 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pymongo import MongoClient, monitoring
 
 from tests.api.passkey_authenticator import SoftwareAuthenticator
-from tests.helpers import PASSWORD, image_bytes, log_in, real_server_only, sign_up
-
-
-class CommandLog(monitoring.CommandListener):
-    """The commands a client sent, as (command name, collection)."""
-
-    def __init__(self) -> None:
-        self.commands: list[tuple[str, Any]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        """Record a command as it is sent."""
-        self.commands.append((event.command_name, event.command.get(event.command_name)))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        """Nothing to record."""
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        """Nothing to record."""
-
-
-def add_books(client: FlaskClient, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
-    """Create `count` science books titled "Book 1", "Book 2" ... and return them."""
-    created = []
-    for number in range(1, count + 1):
-        form = {
-            "title": f"Book {number}",
-            "category": "science",
-            "cover_image": (image_bytes(size=(8, 8)), "c.jpg"),
-        }
-        response = client.post("/books/", headers=headers, data=form)
-        assert response.status_code == 201, response.json
-        created.append(response.json["data"])
-    return created
+from tests.helpers import PASSWORD, CommandLog, add_books, real_server_only, sign_up_and_log_in
 
 
 @pytest.fixture
 def logged(make_app: Callable[..., Flask]) -> tuple[FlaskClient, dict[str, str], CommandLog]:
     """Return a client of an app whose database commands are recorded, and a user's headers."""
     log = CommandLog()
-    app = make_app(
-        MONGO_CLIENT_CLASS=lambda *args, **options: MongoClient(
-            *args, event_listeners=[log], **options
-        )
-    )
+    app = make_app(MONGO_CLIENT_CLASS=log.client)
     client = app.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
     return client, headers, log
 
 
@@ -70,7 +31,7 @@ def test_a_shelf_that_fits_on_its_page_is_listed_in_two_reads(logged):
     response = client.get("/books/", headers=headers)
 
     assert response.status_code == 200
-    assert [book["title"] for book in response.json["data"]] == ["Book 1", "Book 2", "Book 3"]
+    assert [book["title"] for book in response.json["data"]] == ["Book 01", "Book 02", "Book 03"]
     assert response.json["pagination"] == {"page": 1, "per_page": 20, "total": 3, "pages": 1}
     # The session with its user, then the page: the page itself tells the total.
     assert log.commands == [("find", "users"), ("find", "books")]
@@ -85,7 +46,7 @@ def test_a_full_page_reads_the_shelf_count_for_its_total(logged):
     response = client.get("/books/?per_page=2", headers=headers)
 
     assert response.status_code == 200
-    assert [book["title"] for book in response.json["data"]] == ["Book 1", "Book 2"]
+    assert [book["title"] for book in response.json["data"]] == ["Book 01", "Book 02"]
     assert response.json["pagination"] == {"page": 1, "per_page": 2, "total": 3, "pages": 2}
     assert response.headers["X-Total-Count"] == "3"
     assert log.commands == [("find", "users"), ("find", "books"), ("find", "shelves")]
@@ -101,7 +62,7 @@ def test_a_last_page_answers_the_books_it_holds_whatever_the_shelf_count_says(
     response = client.get("/books/", headers=auth_headers)
 
     assert response.status_code == 200
-    assert [book["title"] for book in response.json["data"]] == ["Book 1", "Book 2"]
+    assert [book["title"] for book in response.json["data"]] == ["Book 01", "Book 02"]
     assert response.json["pagination"] == {"page": 1, "per_page": 20, "total": 2, "pages": 1}
     assert response.headers["X-Total-Count"] == "2"
     assert 'rel="next"' not in response.headers["Link"]
@@ -114,7 +75,7 @@ def test_a_full_page_never_counts_fewer_books_than_it_has_seen(client, auth_head
     response = client.get("/books/?per_page=2", headers=auth_headers)
 
     assert response.status_code == 200
-    assert [book["title"] for book in response.json["data"]] == ["Book 1", "Book 2"]
+    assert [book["title"] for book in response.json["data"]] == ["Book 01", "Book 02"]
     # The page read one book past itself: there are at least 3.
     assert response.json["pagination"] == {"page": 1, "per_page": 2, "total": 3, "pages": 2}
     assert 'rel="next"' in response.headers["Link"]

@@ -7,28 +7,14 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 from pymongo.errors import AutoReconnect
 
-from request_schema.search import search_words
 from store import shelf_counts, shelf_index
-from tests.helpers import cover_files, image_bytes
+from tests.api.shelf_checks import search_matches
+from tests.helpers import add_book, cover_files, image_bytes, real_server_only
 
 WORDS = ["amber", "ambush", "basalt", "bastion", "cedar", "cedilla", "delta", "dune"]
-
-
-def create(client, headers, title: str, description: str = "", category: str = "science"):
-    """Create a book through the API and return it."""
-    form = {
-        "title": title,
-        "description": description,
-        "category": category,
-        "cover_image": (image_bytes(size=(8, 8)), "c.jpg"),
-    }
-    response = client.post("/books/", headers=headers, data=form)
-    assert response.status_code == 201, response.json
-    return response.json["data"]
 
 
 def search(client, headers, q: str, **parameters: Any) -> tuple[list[str], int]:
@@ -49,12 +35,7 @@ def search(client, headers, q: str, **parameters: Any) -> tuple[list[str], int]:
 
 def expected_titles(books: dict[str, dict[str, Any]], q: str) -> list[str]:
     """Return the titles a search for q must find among books, oldest first."""
-    words = search_words(q)
-    found = []
-    for book in books.values():
-        terms = set(search_words(book["title"])) | set(search_words(book["description"]))
-        if all(any(term.startswith(word) for term in terms) for word in words):
-            found.append(book)
+    found = [book for book in books.values() if search_matches(book, q)]
     return [book["title"] for book in sorted(found, key=lambda book: book["created_at"])]
 
 
@@ -67,7 +48,7 @@ def test_search_agrees_with_reading_every_book_through_creates_updates_and_delet
     for number in range(14):
         title = f"{chooser.choice(WORDS)} {number}"
         description = " ".join(chooser.sample(WORDS, 3))
-        book = create(client, auth_headers, title, description)
+        book = add_book(client, auth_headers, title, description=description)
         books[book["_id"]] = book
     for book_id in chooser.sample(sorted(books), 4):
         changes = {
@@ -92,7 +73,7 @@ def test_a_full_bucket_opens_another_and_deletes_leave_no_entries(
     client, auth_headers, db, monkeypatch
 ):
     monkeypatch.setattr(shelf_index, "TERM_BUCKET_SIZE", 2)
-    created = [create(client, auth_headers, f"Harbour {n}") for n in range(5)]
+    created = [add_book(client, auth_headers, f"Harbour {n}") for n in range(5)]
 
     buckets = list(db.shelf_terms.find({"term": "harbour"}))
     assert sorted(bucket["size"] for bucket in buckets) == [1, 2, 2]
@@ -105,10 +86,10 @@ def test_a_full_bucket_opens_another_and_deletes_leave_no_entries(
 
 
 def test_totals_follow_category_changes_and_deletes(client, auth_headers, other_headers):
-    poem = create(client, auth_headers, "Odes", category="poetry")
-    create(client, auth_headers, "Elegies", category="poetry")
-    create(client, auth_headers, "Cosmos", category="science")
-    create(client, other_headers, "Sonnets", category="poetry")
+    poem = add_book(client, auth_headers, "Odes", category="poetry")
+    add_book(client, auth_headers, "Elegies", category="poetry")
+    add_book(client, auth_headers, "Cosmos", category="science")
+    add_book(client, other_headers, "Sonnets", category="poetry")
 
     def total(category: str | None = None) -> int:
         query = {"category": category} if category else {}
@@ -126,7 +107,7 @@ def test_totals_follow_category_changes_and_deletes(client, auth_headers, other_
 
 
 def test_search_with_a_category_uses_the_category_the_book_has_now(client, auth_headers):
-    book = create(client, auth_headers, "Lighthouse keeper", category="poetry")
+    book = add_book(client, auth_headers, "Lighthouse keeper", category="poetry")
     client.put(f"/books/{book['_id']}", headers=auth_headers, data={"category": "science"})
 
     assert search(client, auth_headers, "light", category="poetry") == ([], 0)
@@ -135,7 +116,7 @@ def test_search_with_a_category_uses_the_category_the_book_has_now(client, auth_
 
 def test_search_sorted_by_title_pages_through_the_matches(client, auth_headers):
     for title in ["Zebra tales", "Apple tales", "Mango tales", "Kiwi", "Banana tales"]:
-        create(client, auth_headers, title)
+        add_book(client, auth_headers, title)
 
     assert search(client, auth_headers, "tales", sort="title", per_page=2) == (
         ["Apple tales", "Banana tales", "Mango tales", "Zebra tales"],
@@ -150,7 +131,7 @@ def test_search_sorted_by_title_pages_through_the_matches(client, auth_headers):
 
 
 def test_search_folds_accents_and_case(client, auth_headers):
-    create(client, auth_headers, "Café Société", "CRÈME brûlée")
+    add_book(client, auth_headers, "Café Société", description="CRÈME brûlée")
 
     assert search(client, auth_headers, "cafe societe") == (["Café Société"], 1)
     assert search(client, auth_headers, "BRÛL") == (["Café Société"], 1)
@@ -202,8 +183,8 @@ def forget_the_index(db: Any) -> None:
 def test_books_written_before_the_index_are_indexed_on_the_next_start(
     make_app, client, auth_headers, db
 ):
-    create(client, auth_headers, "Old map", category="poetry")
-    create(client, auth_headers, "Old compass", category="science")
+    add_book(client, auth_headers, "Old map", category="poetry")
+    add_book(client, auth_headers, "Old compass", category="science")
     forget_the_index(db)
 
     restarted = make_app().test_client()
@@ -214,8 +195,8 @@ def test_books_written_before_the_index_are_indexed_on_the_next_start(
 
 
 def test_flask_books_reindex_recounts_a_shelf_that_drifted(app, client, auth_headers, db):
-    create(client, auth_headers, "Atlas one")
-    create(client, auth_headers, "Atlas two")
+    add_book(client, auth_headers, "Atlas one")
+    add_book(client, auth_headers, "Atlas two")
     db.shelves.update_many({}, {"$set": {"total": 40}})
     db.shelf_terms.delete_many({})
 
@@ -233,7 +214,7 @@ def test_flask_books_reindex_recounts_a_shelf_that_drifted(app, client, auth_hea
 def test_a_build_that_never_finished_is_reported_and_reindex_finishes_it(
     make_app, client, auth_headers, db, caplog
 ):
-    create(client, auth_headers, "Old map")
+    add_book(client, auth_headers, "Old map")
     forget_the_index(db)
     db.migrations.insert_one({"_id": shelf_index.MIGRATION_ID, "state": "building"})
 
@@ -253,8 +234,8 @@ def test_a_build_that_never_finished_is_reported_and_reindex_finishes_it(
 def test_stale_entries_never_list_a_book_twice_nor_one_that_no_longer_matches(
     client, auth_headers, db
 ):
-    kept = create(client, auth_headers, "Kilo One", category="poetry")
-    gone = create(client, auth_headers, "Kilo Two", category="poetry")
+    kept = add_book(client, auth_headers, "Kilo One", category="poetry")
+    gone = add_book(client, auth_headers, "Kilo Two", category="poetry")
     assert client.delete(f"/books/{gone['_id']}", headers=auth_headers).status_code == 204
     user_id = kept["user_id"]
     stored = db.books.find_one({"title": "Kilo One"})
@@ -278,9 +259,9 @@ def test_stale_entries_never_list_a_book_twice_nor_one_that_no_longer_matches(
     assert horror.json["pagination"] == {"page": 1, "per_page": 20, "total": 0, "pages": 0}
 
 
-@pytest.mark.parametrize("backend", ["nx-27017"], indirect=True)
+@real_server_only  # real threads: mongomock is not thread-safe
 def test_search_stays_exact_under_concurrent_updates_of_every_book(app, client, auth_headers):
-    books = [create(client, auth_headers, f"Kilo {number}") for number in range(12)]
+    books = [add_book(client, auth_headers, f"Kilo {number}") for number in range(12)]
     categories = ["poetry", "horror", "science", "romance"]
 
     def rename(book: dict[str, Any], attempt: int) -> None:

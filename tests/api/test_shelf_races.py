@@ -2,76 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
 from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
 
 import models
-from request_schema.search import search_words
 from store import book_keys, shelf_counts, shelf_index
 from store.timestamps import now
-from tests.helpers import image_bytes, real_server_only
+from tests.api.shelf_checks import assert_agrees, follow_pages, search_matches
+from tests.helpers import add_book, image_bytes, real_server_only
 
 CATEGORIES = ["poetry", "horror", "science", "romance"]
-
-
-def create(client: FlaskClient, headers: dict[str, str], title: str, category: str = "poetry"):
-    """Create a book through the API and return it."""
-    form = {
-        "title": title,
-        "category": category,
-        "cover_image": (image_bytes(size=(8, 8)), "c.jpg"),
-    }
-    response = client.post("/books/", headers=headers, data=form)
-    assert response.status_code == 201, response.json
-    return response.json["data"]
-
-
-def follow_pages(get: Callable[[str], Any], first: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """Return the ids on every page reached through Link rel="next", and each page's pagination."""
-    ids: list[str] = []
-    paginations: list[dict[str, Any]] = []
-    url = first
-    while True:
-        response = get(url)
-        assert response.status_code == 200, response.json
-        body = response.json if isinstance(response.json, dict) else response.json()
-        ids += [book["_id"] for book in body["data"]]
-        paginations.append(body["pagination"])
-        assert response.headers["X-Total-Count"] == str(body["pagination"]["total"])
-        links = requests.utils.parse_header_links(response.headers["Link"])
-        following = [link["url"] for link in links if link["rel"] == "next"]
-        if not following:
-            return ids, paginations
-        parts = urlsplit(following[0])
-        url = f"{parts.path}?{parts.query}"
-
-
-def assert_agrees(get: Callable[[str], Any], first: str, expected: set[str]) -> None:
-    """Assert the pages of first hold exactly expected, once each, as total and pages say."""
-    ids, paginations = follow_pages(get, first)
-    assert len(ids) == len(set(ids)), first
-    assert set(ids) == expected, first
-    per_page = paginations[0]["per_page"]
-    for pagination in paginations:
-        assert pagination["total"] == len(expected), first
-        assert pagination["pages"] == math.ceil(len(expected) / per_page), first
-    beyond = get(f"{first}&page={len(paginations) + 1}")
-    body = beyond.json if isinstance(beyond.json, dict) else beyond.json()
-    assert (beyond.status_code, body["data"]) == (200, []), first
-
-
-def matches(book: dict[str, Any], q: str) -> bool:
-    """Tell whether a search for q must find the book."""
-    terms = set(search_words(book["title"])) | set(search_words(book.get("description") or ""))
-    return all(any(term.startswith(word) for term in terms) for word in search_words(q))
 
 
 def assert_shelf_exact(get: Callable[[str], Any], books: list[dict[str, Any]]) -> None:
@@ -82,7 +28,7 @@ def assert_shelf_exact(get: Callable[[str], Any], books: list[dict[str, Any]]) -
         expected = {book["_id"] for book in books if book["category"] == category}
         assert_agrees(get, f"/books/?per_page=5&category={category}", expected)
     for q in ["kilo", "zulu", "new"]:
-        expected = {book["_id"] for book in books if matches(book, q)}
+        expected = {book["_id"] for book in books if search_matches(book, q)}
         assert_agrees(get, f"/books/?per_page=4&q={q}", expected)
     for book in books:
         found, _ = follow_pages(get, f"/books/?per_page=100&q={quote(book['title'])}")
@@ -101,7 +47,9 @@ def shelf_books(db: Any, user_id: str) -> list[dict[str, Any]]:
 def test_racing_updates_deletes_and_creates_leave_search_and_totals_exact(
     app: Flask, client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    books = [create(client, auth_headers, f"Kilo {number}") for number in range(10)]
+    books = [
+        add_book(client, auth_headers, f"Kilo {number}", category="poetry") for number in range(10)
+    ]
     errors: list[str] = []
 
     def write(method: str, url: str, form: dict[str, Any] | None = None) -> None:
@@ -150,7 +98,7 @@ def test_racing_updates_deletes_and_creates_leave_search_and_totals_exact(
 def test_an_index_write_overtaken_by_a_later_update_loses_no_word(
     app: Flask, client: FlaskClient, auth_headers: dict[str, str], monkeypatch: Any
 ) -> None:
-    book = create(client, auth_headers, "Kilo harbour")
+    book = add_book(client, auth_headers, "Kilo harbour", category="poetry")
     stored, resume = threading.Event(), threading.Event()
     reindex = models.Books._reindex
     paused: list[bool] = []
@@ -209,7 +157,7 @@ def store_book(db: Any, user_id: str, title: str) -> ObjectId:
 def test_a_writer_that_died_after_storing_its_book_leaves_answers_exact_then_is_repaired(
     client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    kept = create(client, auth_headers, "Atlas of clouds", category="science")
+    kept = add_book(client, auth_headers, "Atlas of clouds", category="science")
     user_id = kept["user_id"]
     shelf_counts.begin_write(db, user_id)
     orphan = store_book(db, user_id, "Atlas of rivers")
@@ -242,7 +190,7 @@ def test_a_writer_that_died_after_storing_its_book_leaves_answers_exact_then_is_
 def test_a_write_whose_claim_a_repair_took_leaves_the_count_to_the_next_reader(
     client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    kept = create(client, auth_headers, "Comet")
+    kept = add_book(client, auth_headers, "Comet", category="poetry")
     user_id = kept["user_id"]
     slow = shelf_counts.begin_write(db, user_id)
     # A reader repairs meanwhile (it took the slow writer for dead) ...
@@ -262,8 +210,8 @@ def test_a_write_whose_claim_a_repair_took_leaves_the_count_to_the_next_reader(
 def test_an_index_of_the_previous_version_is_rebuilt_at_the_next_start(
     make_app: Callable[..., Flask], client: FlaskClient, auth_headers: dict[str, str], db: Any
 ) -> None:
-    first = create(client, auth_headers, "Kilo old", category="science")
-    second = create(client, auth_headers, "Zulu old")
+    first = add_book(client, auth_headers, "Kilo old", category="science")
+    second = add_book(client, auth_headers, "Zulu old", category="poetry")
     # What the previous version left: entries without versions, books without index fields, a
     # count that drifted, and its own migration marked done.
     for bucket in db.shelf_terms.find({}):

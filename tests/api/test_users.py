@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bson import ObjectId
 
-from tests.helpers import PASSWORD, log_in, sign_up
+from tests.helpers import PASSWORD, log_in, sign_up, sign_up_and_log_in
 
 BAD_REQUEST_BODY = {"message": "Please provide user details", "data": None, "error": "Bad request"}
 NEW_USER = {"name": "Ada Lovelace", "email": "ada@example.com", "password": PASSWORD}
@@ -380,8 +380,7 @@ def test_refreshing_does_not_restart_the_reauthentication_clock(client, db, user
 def test_a_zero_reauthentication_window_always_asks(make_app):
     app = make_app(REAUTH_WINDOW=0)
     client = app.test_client()
-    sign_up(client, "ada@example.com")
-    headers = {"Authorization": f"Bearer {log_in(client, 'ada@example.com')}"}
+    headers = sign_up_and_log_in(client, "ada@example.com")
 
     refused = client.delete("/users/", headers=headers)
     accepted = client.delete("/users/", headers=headers, json={"password": PASSWORD})

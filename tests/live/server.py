@@ -21,6 +21,7 @@ from pymongo import MongoClient
 
 from config import DEFAULTS, PROJECT_ROOT
 from store.embedded_server import free_port, stop_embedded_server
+from tests.helpers import PASSWORD
 
 SHARED_KEY = "a-secret-key-shared-by-every-instance-0123456789"
 
@@ -138,3 +139,26 @@ def two_instances(
     finally:
         with MongoClient(server_url, serverSelectionTimeoutMS=3000) as client:
             client.drop_database(name)
+
+
+def sign_up_over_http(url: str, email: str) -> dict[str, Any]:
+    """Create an account over HTTP and return the user's public fields."""
+    body = {"name": "Ada Lovelace", "email": email, "password": PASSWORD}
+    response = requests.post(url + "/users/", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def sign_in(url: str, email: str) -> dict[str, str]:
+    """Log in over HTTP and return the Authorization header."""
+    login = requests.post(
+        url + "/users/login", json={"email": email, "password": PASSWORD}, timeout=10
+    )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
+
+
+def sign_up_and_log_in(url: str, email: str) -> dict[str, str]:
+    """Sign up over HTTP and return the Authorization header."""
+    sign_up_over_http(url, email)
+    return sign_in(url, email)

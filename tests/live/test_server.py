@@ -19,7 +19,7 @@ from PIL import Image
 
 from store.embedded_server import stop_embedded_server
 from tests.helpers import PASSWORD, image_bytes
-from tests.live.server import LiveServer, raw_request, running
+from tests.live.server import LiveServer, raw_request, running, sign_in, sign_up_and_log_in
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +36,6 @@ def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """Yield one live server for the tests that only read or add independent records."""
     with running(LiveServer(tmp_path_factory.mktemp("shared") / "instance")) as server:
         yield server
-
-
-def sign_up_and_log_in(url: str, email: str) -> dict[str, str]:
-    """Sign up over HTTP and return the Authorization header."""
-    body = {"name": "Ada Lovelace", "email": email, "password": PASSWORD}
-    assert requests.post(url + "/users/", json=body, timeout=10).status_code == 201
-    login = requests.post(url + "/users/login", json=body, timeout=10)
-    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
 
 def create_book(url: str, headers: dict[str, str], title: str) -> requests.Response:
@@ -66,15 +58,6 @@ def assert_library_intact(server: LiveServer, email: str) -> None:
     assert cover.status_code == 200
     assert cover.headers["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(cover.content)).size == (150, 100)
-
-
-def sign_in(url: str, email: str) -> dict[str, str]:
-    """Log in over HTTP and return the Authorization header."""
-    login = requests.post(
-        url + "/users/login", json={"email": email, "password": PASSWORD}, timeout=10
-    )
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['data']['token']}"}
 
 
 def test_make_run_command_serves_the_api_with_zero_configuration(live):

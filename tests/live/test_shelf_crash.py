@@ -18,9 +18,9 @@ import pytest
 import requests
 
 from store import shelf_counts
-from tests.api.test_shelf_races import assert_agrees, follow_pages
-from tests.helpers import PASSWORD, image_bytes
-from tests.live.server import LiveServer, running
+from tests.api.shelf_checks import assert_agrees, follow_pages
+from tests.helpers import image_bytes
+from tests.live.server import LiveServer, running, sign_in, sign_up_over_http
 
 pytestmark = pytest.mark.integration
 
@@ -99,10 +99,8 @@ def kill_the_database(live: LiveServer) -> None:
 def test_kills_mid_upload_leave_every_created_book_listed_counted_and_found(
     live: LiveServer, kill: Callable[[LiveServer], None], kill_after: tuple[int, ...]
 ) -> None:
-    signup = {"name": "Ada Lovelace", "email": "ada@example.com", "password": PASSWORD}
-    assert requests.post(f"{live.url}/users/", json=signup, timeout=10).status_code == 201
-    login = requests.post(f"{live.url}/users/login", json=signup, timeout=10)
-    headers = {"Authorization": f"Bearer {login.json()['data']['token']}"}
+    user = sign_up_over_http(live.url, "ada@example.com")
+    headers = sign_in(live.url, "ada@example.com")
     created: list[str] = []
     lock = threading.Lock()
 
@@ -122,7 +120,7 @@ def test_kills_mid_upload_leave_every_created_book_listed_counted_and_found(
 
     with live.database() as client:
         books = client.myDatabase.books
-        user_id = login.json()["data"]["_id"]
+        user_id = user["_id"]
         truth = {str(book["_id"]) for book in books.find({"user_id": user_id}, {"_id": 1})}
         session = requests.Session()
         session.headers.update(headers)

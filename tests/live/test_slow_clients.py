@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.helpers import PASSWORD
-from tests.live.server import LiveServer, running
+from tests.live.server import LiveServer, running, sign_up_over_http
 
 pytestmark = pytest.mark.integration
 
@@ -72,15 +72,8 @@ def trickle_until_closed(connection: socket.socket, next_byte: bytes) -> bytes:
         answer += chunk
 
 
-def sign_up(url: str, email: str) -> None:
-    """Create an account over HTTP."""
-    body = {"name": "Ada Lovelace", "email": email, "password": PASSWORD}
-    response = requests.post(url + "/users/", json=body, timeout=10)
-    assert response.status_code == 201, response.text
-
-
 def test_sixty_slow_bodies_leave_health_login_and_books_answering(server):
-    sign_up(server.url, "reader@example.com")
+    sign_up_over_http(server.url, "reader@example.com")
     with ExitStack() as stack:
         slow = [
             stack.enter_context(open_slow_body(server, "/users/login"))

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from store import database
-from tests.helpers import log_in, sign_up
+from tests.helpers import sign_up_and_log_in
 
 # What the contract says a book answers, written out here rather than read from the spec.
 BOOK_KEYS = set(
@@ -27,6 +27,14 @@ MALFORMED_IDS = [
     "zzzzzzzzzzzzzzzzzzzzzzzz",
     UNKNOWN_ID,
     quote('{"$ne":null}', safe=""),
+]
+# Fields a client may not set on a book (the server's, or none of a book's), with values to try.
+SERVER_FIELDS = [
+    ("_id", UNKNOWN_ID),
+    ("user_id", UNKNOWN_ID),
+    ("image_url", "http://evil.example/static/books/x.jpg"),
+    ("active", "false"),
+    ("role", "admin"),
 ]
 ALLOWED_FORMAT_NAMES = ("JPEG", "PNG", "GIF", "WebP")
 NOT_IMAGES = {
@@ -164,8 +172,7 @@ def post_book(client: FlaskClient, headers: dict[str, str], form: dict[str, Any]
 def signed_in(application: Flask, email: str = "ada@example.com") -> tuple[FlaskClient, dict]:
     """Return a client of the app and the Authorization header of a new user there."""
     test_client = application.test_client()
-    sign_up(test_client, email)
-    return test_client, {"Authorization": f"Bearer {log_in(test_client, email)}"}
+    return test_client, sign_up_and_log_in(test_client, email)
 
 
 def books_in(application: Flask) -> list[dict[str, Any]]:
