@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -141,7 +142,10 @@ def test_update_reads_back_updated_at_as_the_update_answered_it(client, auth_hea
 
 
 def test_update_changes_updated_at_but_not_created_at(client, auth_headers, book):
-    time.sleep(0.005)  # timestamps have millisecond precision
+    # Timestamps have millisecond precision: wait until the clock has left the book's millisecond.
+    created = datetime.fromisoformat(book["updated_at"].replace("Z", "+00:00"))
+    while datetime.now(UTC) < created + timedelta(milliseconds=1):
+        time.sleep(0.001)
 
     response = client.put(f"/books/{book['_id']}", headers=auth_headers, data={"title": "Emma"})
 
