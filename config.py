@@ -151,8 +151,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if settings["PUBLIC_URL"]:
         settings["PUBLIC_URL"] = _check_public_url(settings["PUBLIC_URL"])
     settings["TRUSTED_HOSTS"] = trusted_hosts(settings)
-    parse_trusted_proxies(settings["TRUSTED_PROXIES"] or "")
-    rate_limits(settings)
+    settings["TRUSTED_PROXIES"] = parse_trusted_proxies(settings["TRUSTED_PROXIES"])
+    settings["CORS_ORIGINS"] = parse_origins("CORS_ORIGINS", settings["CORS_ORIGINS"])
+    settings.update(rate_limits(settings))
     if settings["SECRET_KEY"] is not None:
         check_secret_key(settings["SECRET_KEY"])
     settings["PREVIOUS_SECRET_KEYS"] = _previous_keys(settings["PREVIOUS_SECRET_KEYS"])
@@ -160,10 +161,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return settings
 
 
-def parse_trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
-    """Parse TRUSTED_PROXIES (comma-separated IPs or CIDRs), refusing anything else."""
+def parse_trusted_proxies(value: Any) -> tuple[IPNetwork, ...]:
+    """Parse TRUSTED_PROXIES (IPs or CIDRs, comma-separated or a list), refusing the rest."""
+    entries = [value] if isinstance(value, str) else list(value or ())
     networks = []
-    for entry in value.replace(",", " ").split():
+    for entry in (part for item in entries for part in str(item).replace(",", " ").split()):
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
@@ -254,6 +256,13 @@ def _check_public_url(url: str) -> str:
     return url.rstrip("/") + "/"
 
 
+# scheme://host[:port], lower-cased before matching; a DNS name or an IPv4 address, nothing else.
+ORIGIN_PATTERN = re.compile(
+    r"(?P<scheme>https?)://"
+    r"(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+DEFAULT_PORTS = {"http": 80, "https": 443}
 RP_ID_PATTERN = re.compile(
     r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
 )
@@ -265,9 +274,7 @@ def webauthn_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     Unset, the origin is PUBLIC_URL's (else http://localhost:PORT, what `make run` serves and
     browsers treat as a secure context) and the relying-party id is that origin's host.
     """
-    value = settings["WEBAUTHN_ORIGINS"]
-    entries = value if isinstance(value, list | tuple) else str(value or "").split(",")
-    origins = [_webauthn_origin(entry) for entry in entries if entry.strip()]
+    origins = parse_origins("WEBAUTHN_ORIGINS", settings["WEBAUTHN_ORIGINS"], root_path=True)
     if not origins:
         public_url = settings["PUBLIC_URL"]
         parts = urlsplit(public_url) if public_url else None
@@ -290,29 +297,34 @@ def webauthn_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {"WEBAUTHN_RP_ID": rp_id, "WEBAUTHN_RP_NAME": name, "WEBAUTHN_ORIGINS": origins}
 
 
-def _webauthn_origin(entry: str) -> str:
-    """Return one WEBAUTHN_ORIGINS entry as an origin (scheme://host[:port]), or refuse it."""
-    parts = urlsplit(entry.strip().lower())
-    if (
-        parts.scheme not in {"http", "https"}
-        or not parts.hostname
-        or parts.path not in {"", "/"}
-        or parts.query
-        or parts.fragment
-        or parts.username is not None
-    ):
+def parse_origins(name: str, value: Any, root_path: bool = False) -> list[str]:
+    """Return the origins a setting lists (comma-separated), as browsers write them, or refuse one.
+
+    Lower case, no default port, duplicates dropped; root_path accepts a trailing "/".
+    """
+    entries = [value] if isinstance(value, str) else list(value or ())
+    parts = (part.strip() for entry in entries for part in str(entry).split(","))
+    origins = [_origin(name, part, root_path) for part in parts if part]
+    return list(dict.fromkeys(origins))
+
+
+def _origin(name: str, entry: str, root_path: bool) -> str:
+    """Return one origin (scheme://host[:port]) as browsers send it, or raise ConfigError."""
+    if entry == "*":
+        raise ConfigError(f"{name} must list the allowed origins one by one; '*' is not accepted")
+    text = entry.lower()
+    match = ORIGIN_PATTERN.fullmatch(text[:-1] if root_path and text.endswith("/") else text)
+    if match is None:
         raise ConfigError(
-            "WEBAUTHN_ORIGINS must be comma-separated origins such as https://books.example.com "
-            f"(scheme, host and port only, no path), got {entry.strip()!r}"
+            f"{name}: {entry!r} is not an origin; use scheme://host[:port] with no path, "
+            "e.g. https://books.example.com"
         )
-    try:
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"WEBAUTHN_ORIGINS: {entry.strip()!r} has an invalid port") from None
-    # As browsers write an origin: no default port, so the comparison with theirs is exact.
-    default = {"http": 80, "https": 443}[parts.scheme]
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+    scheme, host, port = match["scheme"], match["host"], match["port"]
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ConfigError(f"{name}: {entry!r} has an invalid port")
+    if port is None or int(port) == DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{int(port)}"
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")

@@ -67,7 +67,7 @@ graceful_timeout = 30
 # idle connection alike are dropped after REQUEST_HEADER_TIMEOUT seconds.
 keepalive = _settings["REQUEST_HEADER_TIMEOUT"]
 # X-Forwarded-Proto and friends are believed only from the proxies the app itself trusts.
-forwarded_allow_ips = _settings["TRUSTED_PROXIES"] or "127.0.0.1,::1"
+forwarded_allow_ips = ",".join(map(str, _settings["TRUSTED_PROXIES"])) or "127.0.0.1,::1"
 accesslog = "-"
 errorlog = "-"
 proc_name = "book-library-api"

@@ -6,20 +6,15 @@ import ipaddress
 
 from flask import current_app, request
 
-from config import IPNetwork, parse_trusted_proxies
+from config import IPNetwork
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-EXTENSION_KEY = "trusted_proxies"
 UNKNOWN_ADDRESS = "unknown"
 
 
 def trusted_proxies() -> tuple[IPNetwork, ...]:
-    """Return the current app's trusted proxy networks, parsed once per app."""
-    networks = current_app.extensions.get(EXTENSION_KEY)
-    if networks is None:
-        networks = parse_trusted_proxies(current_app.config.get("TRUSTED_PROXIES") or "")
-        current_app.extensions[EXTENSION_KEY] = networks
-    return networks
+    """Return the current app's trusted proxy networks (parsed by config.load_settings)."""
+    return current_app.config.get("TRUSTED_PROXIES") or ()
 
 
 def parse_address(text: str | None) -> IPAddress | None:

@@ -8,14 +8,8 @@ CORS is off unless CORS_ORIGINS lists origins; then Flask-CORS answers those ori
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from typing import Any
-
 from flask import Flask, Response
 from flask_cors import CORS
-
-from config import ConfigError
 
 EXTENSION_KEY = "http_headers"
 
@@ -44,18 +38,11 @@ CORS_ALLOW_HEADERS = (
 CORS_EXPOSE_HEADERS = ("ETag", "Link", "Location", "Retry-After", "X-Request-ID", "X-Total-Count")
 CORS_MAX_AGE_SECONDS = 600
 
-# scheme://host[:port], lower-cased before matching; a DNS name or an IPv4 address, nothing else.
-ORIGIN_PATTERN = re.compile(
-    r"(?P<scheme>https?)://"
-    r"(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
-    r"(?::(?P<port>[0-9]{1,5}))?"
-)
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
 
 def init_http_headers(app: Flask) -> None:
     """Add the security headers to every response and, if CORS_ORIGINS is set, enable CORS."""
-    origins = parse_cors_origins(app.config.get("CORS_ORIGINS"))
+    # Checked and normalised by config.load_settings.
+    origins = tuple(app.config.get("CORS_ORIGINS") or ())
     app.extensions[EXTENSION_KEY] = {"cors_origins": origins}
     app.after_request(add_security_headers)
     if not origins:
@@ -79,44 +66,6 @@ def init_http_headers(app: Flask) -> None:
         # Errors are answered by the app's handlers, whose responses pass through after_request.
         intercept_exceptions=False,
     )
-
-
-def parse_cors_origins(value: Any) -> tuple[str, ...]:
-    """Return the origins CORS_ORIGINS lists (comma-separated), or refuse a malformed one."""
-    if value is None:
-        return ()
-    entries = [value] if isinstance(value, str) else list(value)
-    origins: list[str] = []
-    for entry in _split(entries):
-        origin = _normalise_origin(entry)
-        if origin not in origins:
-            origins.append(origin)
-    return tuple(origins)
-
-
-def _split(entries: Iterable[Any]) -> list[str]:
-    """Return the non-blank, trimmed comma-separated parts of every entry."""
-    parts = (part.strip() for entry in entries for part in str(entry).split(","))
-    return [part for part in parts if part]
-
-
-def _normalise_origin(entry: str) -> str:
-    """Return an origin as browsers send it (lower case, no default port), or raise ConfigError."""
-    if entry == "*":
-        raise ConfigError(
-            "CORS_ORIGINS must list the allowed origins one by one; '*' is not accepted"
-        )
-    match = ORIGIN_PATTERN.fullmatch(entry.lower())
-    port = int(match["port"]) if match and match["port"] else None
-    if match is None or (port is not None and not 1 <= port <= 65535):
-        raise ConfigError(
-            f"CORS_ORIGINS: {entry!r} is not an origin; use scheme://host[:port] with no path, "
-            "e.g. https://app.example.com"
-        )
-    scheme, host = match["scheme"], match["host"]
-    if port is None or port == DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def add_security_headers(response: Response) -> Response:

@@ -26,7 +26,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
 
-from config import rate_limits
+from config import RATE_SETTINGS
 from store.ratelimit_storage import (
     STORAGE_SCHEME,
     fail_open,
@@ -165,7 +165,8 @@ def init_rate_limits(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)
     if not app.config.get("RATELIMIT_ENABLED", True):
         return
-    state.limits = rate_limits(app.config)
+    # Checked and normalised by config.load_settings; an empty rate turns its limit off.
+    state.limits = {name: app.config.get(name) or "" for name in RATE_SETTINGS}
     state.rate_items = {setting: parse_many(rate) for setting, rate in state.limits.items() if rate}
     app.after_request(settle_reservations)
     state.limiter = Limiter(

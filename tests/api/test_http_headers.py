@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
-from config import ConfigError
+from config import ConfigError, parse_origins
 from tests.api.http_checks import (
     API_CASES,
     COVER_CACHE_DIRECTIVES,
@@ -23,7 +23,6 @@ from tests.api.http_checks import (
     cache_directives,
     untouchable_database_config,
 )
-from web.http_headers import parse_cors_origins
 
 # Security and caching headers ------------------------------------------------------------------
 
@@ -233,21 +232,23 @@ def test_errors_carry_cors_headers_for_an_allowed_origin(cors_client):
 
 
 def test_cors_origins_are_normalised_as_browsers_send_them():
-    origins = parse_cors_origins(" https://App.Example.com:443 ,http://localhost:3000,, ")
+    origins = parse_origins(
+        "CORS_ORIGINS", " https://App.Example.com:443 ,http://localhost:3000,, "
+    )
 
-    assert origins == ("https://app.example.com", "http://localhost:3000")
+    assert origins == ["https://app.example.com", "http://localhost:3000"]
 
 
 def test_cors_origins_accept_a_list():
-    assert parse_cors_origins(["http://a.example:80", "https://b.example"]) == (
+    assert parse_origins("CORS_ORIGINS", ["http://a.example:80", "https://b.example"]) == [
         "http://a.example",
         "https://b.example",
-    )
+    ]
 
 
 def test_empty_cors_origins_means_cors_is_off():
-    assert parse_cors_origins("") == ()
-    assert parse_cors_origins(None) == ()
+    assert parse_origins("CORS_ORIGINS", "") == []
+    assert parse_origins("CORS_ORIGINS", None) == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import time
 import pytest
 from flask import Flask
 
-from config import ConfigError
+from config import ConfigError, parse_trusted_proxies
 from store import database
 from tests.api.rate_limit_checks import (
     ATTACKER,
@@ -165,7 +165,9 @@ def test_ipv6_clients_are_counted_per_64_block(make_app):
 def address_app(trusted_proxies: str = "") -> Flask:
     """Return a bare app with only the rate-limit extension, to ask client_address()."""
     app = Flask(__name__)
-    app.config.update(TRUSTED_PROXIES=trusted_proxies, RATELIMIT_ENABLED=False)
+    app.config.update(
+        TRUSTED_PROXIES=parse_trusted_proxies(trusted_proxies), RATELIMIT_ENABLED=False
+    )
     init_rate_limits(app)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 import subprocess
@@ -184,6 +185,31 @@ def test_an_empty_rate_turns_that_limit_off(tmp_path):
 
     assert rate_limits(settings)["RATELIMIT_SIGNUP_PER_ADDRESS"] == ""
     assert rate_limits(settings)["RATELIMIT_LOGIN_PER_ACCOUNT"] == "5 per minute;20 per hour"
+
+
+def test_list_settings_are_parsed_once_at_start_up_into_their_final_form(tmp_path):
+    settings = load_settings(
+        {
+            **base_config(tmp_path),
+            "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
+            "CORS_ORIGINS": "https://App.Example.com:443, http://localhost:3000",
+            "RATELIMIT_REFRESH_PER_ADDRESS": "  60 per minute ",
+        }
+    )
+
+    assert settings["TRUSTED_PROXIES"] == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("192.168.1.7/32"),
+    )
+    assert settings["CORS_ORIGINS"] == ["https://app.example.com", "http://localhost:3000"]
+    assert settings["RATELIMIT_REFRESH_PER_ADDRESS"] == "60 per minute"
+    # Loading what was loaded changes nothing (gunicorn.conf.py and the app both load).
+    assert load_settings(settings) == settings
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_start_up(tmp_path):
+    with pytest.raises(ConfigError, match=r"TRUSTED_PROXIES: 'proxy\.local'"):
+        load_settings({**base_config(tmp_path), "TRUSTED_PROXIES": "10.0.0.1, proxy.local"})
 
 
 @pytest.mark.parametrize(("value", "name"), [("warning", "WARNING"), (" Debug ", "DEBUG")])

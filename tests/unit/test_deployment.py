@@ -120,6 +120,8 @@ def test_image_entry_point_serves_with_the_compose_settings(nx_server_url, tmp_p
         "SECRET_KEY": "a-deployment-secret-key-of-32-bytes-or-more",
         "DATABASE_URL": f"{nx_server_url}/deploy_{uuid.uuid4().hex[:8]}",
         "COVER_STORAGE": "gridfs",
+        # gunicorn trusts the same proxies as the app (its forwarded_allow_ips).
+        "TRUSTED_PROXIES": COMPOSE["services"]["api1"]["environment"]["TRUSTED_PROXIES"],
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "INSTANCE_PATH": str(tmp_path),
