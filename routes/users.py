@@ -13,6 +13,7 @@ from auth.step_up import confirm_password
 from auth.two_factor import verify_second_factor
 from auth_middleware import password_required, token_required
 from models import User
+from store.email_tokens import EmailTokens
 from store.errors import DuplicateError
 from store.timestamps import as_utc, now
 from validate import (
@@ -224,8 +225,10 @@ def disable_user(current_user: dict[str, Any]) -> Response:
         confirm_password(current_user["_id"], data)
     User().disable_account(current_user["_id"])
     Sessions().revoke_all(current_user["_id"])
-    # A disabled account keeps no way in: its passkeys and unfinished ceremonies go.
+    # A disabled account keeps no way in: its passkeys, unfinished ceremonies and emailed
+    # links (reset, verification) go.
     forget_user(current_user["_id"])
+    EmailTokens().revoke_all(current_user["_id"])
     return Response(status=204)
 
 

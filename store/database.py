@@ -143,13 +143,23 @@ def ensure_indexes() -> None:
 
 
 def ensure_record_indexes(db: Database) -> None:
-    """Create the indexes of Idempotency-Key records, passkeys and their challenges."""
+    """Create the indexes of Idempotency-Key records, emailed tokens, passkeys and challenges."""
     # Idempotency-Key records expire after a day (MongoDB and nx-27017 remove them).
     create_housekeeping_index(
         db.idempotency_keys,
         [("expires_at", ASCENDING)],
         expireAfterSeconds=0,
         name="idempotency_expiry",
+    )
+    # Emailed tokens: consume checks expiry itself; the TTL index clears the ones never used.
+    create_housekeeping_index(
+        db.email_tokens,
+        [("expires_at", ASCENDING)],
+        expireAfterSeconds=0,
+        name="email_token_expiry",
+    )
+    db.email_tokens.create_index(
+        [("user_id", ASCENDING), ("purpose", ASCENDING)], name="email_tokens_by_user"
     )
     # One owner per credential id: a credential registered twice is refused.
     create_essential_index(

@@ -44,6 +44,9 @@ class EmailTokens:
             return None
         return record["user_id"]
 
-    def revoke_all(self, user_id: str, purpose: str) -> None:
-        """Drop every outstanding token of this purpose for the user."""
-        self.collection.delete_many({"user_id": user_id, "purpose": purpose})
+    def revoke_all(self, user_id: str, purpose: str | None = None) -> None:
+        """Drop every outstanding token of this purpose (None: of any purpose) for the user."""
+        query = (
+            {"user_id": user_id} if purpose is None else {"user_id": user_id, "purpose": purpose}
+        )
+        self.collection.delete_many(query)

@@ -74,7 +74,7 @@ class PasskeyCredentials:
 
     def count_for_user(self, user_id: str) -> int:
         """Return how many passkeys the user has."""
-        return len(self.for_user(user_id))
+        return self.collection.count_documents({"user_id": user_id})
 
     def for_user(self, user_id: str) -> list[dict[str, Any]]:
         """Return the user's stored credentials (internal fields), oldest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -227,6 +228,22 @@ def test_disabling_keeps_the_users_books(client, db, user, auth_headers, book):
     client.delete("/users/", headers=auth_headers)
 
     assert db.books.count_documents({"user_id": user["_id"]}) == 1
+
+
+def test_disabling_voids_the_accounts_emailed_links(client, db, user, auth_headers):
+    assert (
+        client.post("/users/password/forgot", json={"email": "ada@example.com"}).status_code == 202
+    )
+    # The link is made and mailed in the background: wait until it is stored.
+    deadline = time.monotonic() + 30
+    while not db.email_tokens.count_documents({"user_id": user["_id"]}):
+        assert time.monotonic() < deadline, "no reset link was stored"
+        time.sleep(0.01)
+
+    response = client.delete("/users/", headers=auth_headers)
+
+    assert response.status_code == 204
+    assert db.email_tokens.count_documents({"user_id": user["_id"]}) == 0
 
 
 def test_user_routes_need_a_token(client, db):
