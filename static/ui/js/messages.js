@@ -127,6 +127,11 @@ function bookError(error) {
   return null;
 }
 
+/** The API refused the current password a form sent to prove it is the user (400 naming "password"). */
+export function passwordRefused(error) {
+  return error?.status === 400 && Boolean(error.error?.password);
+}
+
 /**
  * Describe an ApiError for the screen: {form, fields, invalid, conflict}.
  * context: login, signup, book, shelf, profile, password, sessions, account.
