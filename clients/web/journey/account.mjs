@@ -3,7 +3,15 @@
 
 import assert from "node:assert/strict";
 
-import { expectFieldError, expectHeading, expectLabelledControls, expectNotice, expectText, expectUserName, runAxe } from "./checks.mjs";
+import {
+  expectFieldError,
+  expectHeading,
+  expectLabelledControls,
+  expectNotice,
+  expectText,
+  expectUserName,
+  runAxe,
+} from "./checks.mjs";
 import { BASE_URL, NEW_PASSWORD, PASSWORD, PHONE_AGENT, TABLET_AGENT } from "./config.mjs";
 import { Device } from "./device.mjs";
 

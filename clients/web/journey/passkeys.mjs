@@ -166,7 +166,7 @@ export async function passkeySteps(page, { size, password, step, screenshot, scr
   await removedPasskeyRefused(p);
 }
 
-/** Add a passkey from the Account screen (a wrong password first); return the registration the page sent. */
+/** Add a passkey from the Account screen (a wrong password first); return the registration sent. */
 async function addPasskey(p) {
   const { page, password, step, screenshot, scrollTo, card, items, name, authenticator } = p;
   step("passkeys: add one from the Account screen (the current password, a name, the authenticator)");

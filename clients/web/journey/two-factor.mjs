@@ -16,7 +16,10 @@ import {
 import { BASE_URL, NEW_PASSWORD, PHONE_AGENT } from "./config.mjs";
 import { Device, totp } from "./device.mjs";
 
-/** Set up from the Account screen with the QR code, a wrong code, then the right one (kept in j.secret, j.recoveryCodes). */
+/**
+ * Set up from the Account screen with the QR code, a wrong code, then the right one; the secret and
+ * the recovery codes are kept in j.secret and j.recoveryCodes for the steps after.
+ */
 export async function twoFactorSetUp(j) {
   const { page, size, step, login, screenshot, scrollTo } = j;
   step("two-factor: set up from the Account screen with the QR code, a wrong code, then the right one");
