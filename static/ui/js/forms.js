@@ -1,6 +1,6 @@
 // Showing errors next to the fields that caused them, and the busy state of forms.
 
-import { describeError, listInWords, missingPasswordRules } from "./messages.js";
+import { describeError, listInWords, missingPasswordRules, passwordRefused } from "./messages.js";
 
 /** The element that shows a form-wide error: #<name>-form-error for #<name>-form. */
 function formErrorElement(form) {
@@ -112,6 +112,17 @@ export function showErrors(form, described) {
 /** Show an API error on a form, in plain words. */
 export function showApiError(form, error, context) {
   return showErrors(form, describeError(error, context));
+}
+
+/**
+ * When the API refused the current password the form sent, say so under its password field, with
+ * what did not happen if given ("No passkey was added."); true then, so the caller stops there.
+ */
+export function showPasswordRefused(form, error, outcome = "") {
+  if (!passwordRefused(error)) return false;
+  const text = outcome ? `Your password is incorrect. ${outcome}` : "Your password is incorrect.";
+  showErrors(form, { fields: { password: text } });
+  return true;
 }
 
 /** Disable a form's buttons while its request runs. */

@@ -127,18 +127,20 @@ function bookError(error) {
   return null;
 }
 
-/**
- * Describe an ApiError for the screen: {form, fields, invalid, conflict}.
- * context: login, signup, book, shelf, profile, password, sessions, account.
- */
-export function describeError(error, context = "") {
+/** The API refused the current password a form sent to prove it is the user (400 naming "password"). */
+export function passwordRefused(error) {
+  return error?.status === 400 && Boolean(error.error?.password);
+}
+
+/** The words for what any request can meet: the session ended, no network, too many, a server error. */
+function generalError(error) {
   if (error?.name === "SessionEndedError") {
     return { form: "Your session has ended. Please log in again." };
   }
   if (!error || typeof error.status !== "number") {
     return { form: "Something went wrong in this page. Reload it and try again." };
   }
-  const { status, message } = error;
+  const { status } = error;
   if (error.network) {
     return { form: "The library could not be reached. Check your connection and try again." };
   }
@@ -152,6 +154,12 @@ export function describeError(error, context = "") {
     const reference = error.requestId ? ` If it keeps happening, quote reference ${error.requestId}.` : "";
     return { form: `Something went wrong on our side. Please try again.${reference}` };
   }
+  return null;
+}
+
+/** The words for answers that mean something of their own on one screen (null elsewhere). */
+function contextError(error, context) {
+  const { status } = error;
   if (context === "login" && status === 401) {
     return {
       form: "That email address and password do not match an account. Check both and try again.",
@@ -174,6 +182,19 @@ export function describeError(error, context = "") {
   if (context === "sessions" && status === 404) {
     return { form: "That device was already signed out." };
   }
+  return null;
+}
+
+/**
+ * Describe an ApiError for the screen: {form, fields, invalid, conflict}.
+ * context: login, signup, book, shelf, profile, password, sessions, account.
+ */
+export function describeError(error, context = "") {
+  const described = generalError(error) ?? contextError(error, context);
+  if (described) {
+    return described;
+  }
+  const { status, message } = error;
   if (status === 400 && error.error && typeof error.error === "object") {
     const fields = {};
     for (const [field, text] of Object.entries(error.error)) {

@@ -9,8 +9,8 @@ import {
   showApiError,
   showCardMessage,
   showClientErrors,
-  showErrors,
   showFormError,
+  showPasswordRefused,
 } from "../forms.js";
 import { describeError } from "../messages.js";
 import { confirmAction, formatDate } from "../shell.js";
@@ -97,11 +97,7 @@ async function creationOptions(form) {
     return data;
   } catch (error) {
     if (error.name === "SessionEndedError") return null;
-    if (error.status === 400 && error.error?.password) {
-      showErrors(form, { fields: { password: "Your password is incorrect. No passkey was added." } });
-    } else {
-      showApiError(form, error, "passkeys");
-    }
+    if (!showPasswordRefused(form, error, "No passkey was added.")) showApiError(form, error, "passkeys");
     return null;
   }
 }
