@@ -1,0 +1,196 @@
+"""Thumbnails made at once: threads share no warning state; under gevent the hub keeps serving."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+import warnings
+
+from PIL import ExifTags, Image
+
+from config import PROJECT_ROOT
+from save_image import CoverError, make_thumbnail
+from tests.helpers import png_declaring
+
+LIMIT = 40_000_000
+THREADS_PER_KIND = 4
+ROUNDS = 3
+Outcome = tuple[object, ...]
+
+
+def encode(image: Image.Image, image_format: str, **params: object) -> bytes:
+    """Return the image encoded in image_format."""
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **params)
+    return buffer.getvalue()
+
+
+def sideways_jpeg() -> bytes:
+    """A 300x200 JPEG whose EXIF asks viewers to turn it a quarter clockwise."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    return encode(Image.new("RGB", (300, 200), (200, 30, 30)), "JPEG", exif=exif)
+
+
+def uploads() -> dict[str, bytes]:
+    """One upload of each kind whose handling once involved warnings, and a plain one."""
+    truncated_exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00"  # Pillow warns reading it
+    return {
+        "bomb in Pillow's warning range": png_declaring(10_000, 10_000),
+        "bomb in Pillow's error range": png_declaring(20_000, 20_000),
+        "broken EXIF": encode(Image.new("RGB", (60, 40), "red"), "JPEG", exif=truncated_exif),
+        "EXIF orientation": sideways_jpeg(),
+        "plain PNG": encode(Image.new("RGBA", (400, 300), (0, 90, 200, 128)), "PNG"),
+    }
+
+
+def outcome(data: bytes) -> Outcome:
+    """What make_thumbnail answers for these bytes: the thumbnail's shape, or the refusal."""
+    try:
+        thumbnail = make_thumbnail(io.BytesIO(data), LIMIT)
+    except CoverError as error:
+        return ("refused", error.status, error.message)
+    image = Image.open(io.BytesIO(thumbnail.data))
+    return ("thumbnail", thumbnail.content_type, image.size, image.mode)
+
+
+def test_threads_making_thumbnails_at_once_get_their_own_answers_and_leave_warnings_alone() -> None:
+    cases = uploads()
+    expected = {name: outcome(data) for name, data in cases.items()}
+    filters_before, show_before = list(warnings.filters), warnings.showwarning
+    jobs = [name for name in cases for _ in range(THREADS_PER_KIND)]
+    start = threading.Barrier(len(jobs))
+    answers: dict[int, list[Outcome]] = {}
+
+    def run(number: int, name: str) -> None:
+        """Make the same thumbnail a few times, all threads starting together."""
+        start.wait()
+        try:
+            answers[number] = [outcome(cases[name]) for _ in range(ROUNDS)]
+        except Exception as error:  # a warning turned into an error by pytest lands here
+            answers[number] = [("raised", repr(error))]
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {number: answers[number] for number in range(len(jobs))} == {
+        number: [expected[name]] * ROUNDS for number, name in enumerate(jobs)
+    }
+    assert expected["bomb in Pillow's warning range"] == (
+        "refused",
+        400,
+        "cover image is larger than 40 megapixels",
+    )
+    assert expected["EXIF orientation"] == ("thumbnail", "image/jpeg", (100, 150), "RGB")
+    assert warnings.filters == filters_before
+    assert warnings.showwarning is show_before
+
+
+def test_a_thumbnail_emits_no_warning_even_where_warnings_are_shown() -> None:
+    with warnings.catch_warnings(record=True) as emitted:
+        warnings.simplefilter("always")  # as in production, unlike pytest's "error"
+        answers = {name: outcome(data)[0] for name, data in uploads().items()}
+    assert emitted == []
+    assert answers == {
+        "bomb in Pillow's warning range": "refused",
+        "bomb in Pillow's error range": "refused",
+        "broken EXIF": "thumbnail",
+        "EXIF orientation": "thumbnail",
+        "plain PNG": "thumbnail",
+    }
+
+
+# A gevent-patched process, as a gunicorn worker is: a ticker greenlet counts how often the hub
+# lets it run. The decoding step logs the count as it starts and ends: on the hub the count
+# could not move in between. Two greenlets then decode large covers at once.
+GEVENT_SCRIPT = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import io
+import json
+
+import gevent
+from PIL import Image
+
+import save_image
+
+state = {"ticks": 0, "running": True}
+events = []
+decode = save_image._decode_and_shrink
+
+
+def logged_decode(image):
+    events.append(("start", state["ticks"]))
+    try:
+        return decode(image)
+    finally:
+        events.append(("end", state["ticks"]))
+
+
+save_image._decode_and_shrink = logged_decode
+
+
+def ticker():
+    while state["running"]:
+        state["ticks"] += 1
+        gevent.sleep(0)
+
+
+def png(size):
+    gradient = Image.linear_gradient("L").resize(size)
+    buffer = io.BytesIO()
+    flipped = gradient.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+    Image.merge("RGB", (gradient, flipped, gradient)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def ticks_during(data):
+    events.clear()
+    thumbnail = save_image.make_thumbnail(io.BytesIO(data), 40_000_000)
+    (_, start), (_, end) = events
+    return end - start, Image.open(io.BytesIO(thumbnail.data)).size
+
+
+large, small = png((2500, 2500)), png((1000, 600))
+assert save_image.decode_cost(Image.open(io.BytesIO(large))) > save_image.LARGE_DECODE_BYTES
+assert save_image.decode_cost(Image.open(io.BytesIO(small))) <= save_image.LARGE_DECODE_BYTES
+greenlet = gevent.spawn(ticker)
+gevent.sleep(0)
+result = {"large": ticks_during(large), "small": ticks_during(small)}
+events.clear()
+both = [gevent.spawn(save_image.make_thumbnail, io.BytesIO(large), 40_000_000) for _ in range(2)]
+gevent.joinall(both, raise_error=True)
+result["two large at once"] = [event for event, _ in events]
+result["slot free after"] = save_image._large_decodes.acquire(blocking=False)
+state["running"] = False
+greenlet.join()
+print(json.dumps(result))
+"""
+
+
+def test_thumbnails_leave_the_hub_free_and_large_decodes_still_take_turns() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", GEVENT_SCRIPT],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    outcome = json.loads(result.stdout)
+    large_ticks, large_size = outcome["large"]
+    small_ticks, small_size = outcome["small"]
+    assert (large_size, small_size) == ([150, 150], [150, 90])
+    assert large_ticks > 0, "the hub ran nothing else while a large cover was decoded"
+    assert small_ticks > 0, "the hub ran nothing else while a small cover was decoded"
+    # One large decode per process: the second starts only once the first has ended.
+    assert outcome["two large at once"] == ["start", "end", "start", "end"]
+    assert outcome["slot free after"] is True
