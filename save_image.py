@@ -6,23 +6,14 @@ import ctypes
 import ctypes.util
 import io
 import logging
-import re
-import struct
 import threading
 import typing
 from dataclasses import dataclass
 
-from PIL import (
-    GifImagePlugin,
-    Image,
-    ImageMode,
-    JpegImagePlugin,
-    PngImagePlugin,
-    UnidentifiedImageError,
-    WebPImagePlugin,
-)
+from PIL import Image, ImageMode, UnidentifiedImageError
 
 from concurrency.hub import off_the_hub
+from imaging.quiet_reading import open_quietly, read_orientation
 
 logger = logging.getLogger(__name__)
 
@@ -68,41 +59,9 @@ _SIGNATURES = (
     (b"GIF89a", "GIF"),
 )
 
-
-class _JpegReader(JpegImagePlugin.JpegImageFile):
-    """Pillow's JPEG reader, minus the DPI it reads from EXIF on opening (and warns about)."""
-
-    def _read_dpi_from_exif(self) -> None:
-        """Leave the DPI unread: the thumbnail drops it, and broken EXIF would warn."""
-
-
-# Each allowed format's own Pillow reader, called as Image.open would, but without Pillow's bomb
-# check after it, which between MAX_IMAGE_PIXELS and twice that only warns. Silencing a warning
-# means changing the process-wide warning filters, which threads decoding at once would race on,
-# so no warning may be raised at all: _open refuses those images itself, from the same header,
-# before any pixel is decoded. JPEG's reader is not Image.open's factory, which also sniffs MPO
-# and warns on a malformed one: the first picture, all a thumbnail shows, decodes the same.
-_READERS: dict[str, typing.Callable[[typing.IO[bytes]], Image.Image]] = {
-    "JPEG": _JpegReader,
-    "PNG": PngImagePlugin.PngImageFile,
-    "GIF": GifImagePlugin.GifImageFile,
-    "WEBP": WebPImagePlugin.WebPImageFile,
-}
-
 # What Pillow raises for bytes it cannot decode (a reader's SyntaxError stands for a header it
 # could not parse; the GIF, PNG and WebP readers also end truncated streams with EOFError).
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
-# Where the warning filters turn Pillow's bomb warning into an exception (pytest's "error").
-_BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
-
-# EXIF is a TIFF structure: a byte order, 42, the offset of the first directory, whose 12-byte
-# entries are tag, type, count and the value itself when it fits in 4 bytes.
-_TIFF_BYTE_ORDERS = {b"II": "<", b"MM": ">"}
-_EXIF_PREFIX = re.compile(rb"^(Exif\x00\x00){1,2}")
-_ORIENTATION_TAG = 0x0112
-_ORIENTATION_TYPES = {3: "H", 4: "L"}  # SHORT, or LONG from careless writers
-_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([0-9])')
-
 DEFAULT_MAX_DECODE_BYTES = 64 * 1024 * 1024
 # Decodes costing more than this take the process-wide slot below: concurrent uploads then add
 # at most one budget per worker, not one per thread; small covers never wait for it.
@@ -160,7 +119,7 @@ def make_thumbnail(
     limit = _effective_pixel_limit(max_pixels)
     try:
         return _thumbnail_within_budget(upload, image_format, limit, max_decode_bytes)
-    except _BOMB_ERRORS as error:  # the GIF and WebP readers check sizes too
+    except Image.DecompressionBombError as error:  # from the GIF and WebP readers' own checks
         raise _too_large(limit) from error
     except _DECODE_ERRORS as error:
         logger.info("refused a %s cover that does not decode: %s", image_format, error)
@@ -227,10 +186,10 @@ def _decode_and_shrink(image: Image.Image) -> Thumbnail:
 
 def _open(buffer: typing.IO[bytes], image_format: str, max_pixels: int) -> Image.Image:
     """Open the image as image_format only and check its declared size; decode nothing yet."""
-    buffer.seek(0)  # past the signature read to detect the format
-    image = _READERS[image_format](buffer)
+    # Not Image.open, whose warnings would need the process-wide filters: see imaging/.
+    image = open_quietly(buffer, image_format, max_pixels)
     width, height = image.size
-    # Image.open has read only the header: refusing here costs no pixel memory.
+    # Only the header has been read: refusing here costs no pixel memory.
     if width * height > max_pixels:
         raise _too_large(max_pixels)
     if image_format == "JPEG":
@@ -319,57 +278,13 @@ def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
 
 def _shrink(image: Image.Image) -> Image.Image:
     """Normalise the colour mode, resize within THUMBNAIL_SIZE and apply the EXIF orientation."""
-    transpose = _ORIENTATION_TRANSPOSES.get(_read_orientation(image))
+    transpose = _ORIENTATION_TRANSPOSES.get(read_orientation(image))
     gap = _PALETTE_REDUCING_GAP if image.mode == "P" else _REDUCING_GAP
     image = _normalise_mode(image)
     image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS, reducing_gap=gap)
     # Rotating the thumbnail instead of the full image is cheaper and, the box being square,
     # gives the same result.
     return image if transpose is None else image.transpose(transpose)
-
-
-def _read_orientation(image: Image.Image) -> int:
-    """Return the EXIF (else XMP) Orientation value, as Image.getexif finds it; 1 when absent."""
-    # Read here rather than with getexif, which warns about (then skips) broken tags: see
-    # _READERS on warnings. Broken metadata never costs the user a cover that decodes fine.
-    orientation = _exif_orientation(_exif_block(image.info))
-    if orientation is None:
-        xmp = image.info.get("XML:com.adobe.xmp") or image.info.get("xmp")
-        if isinstance(xmp, str):
-            xmp = xmp.encode()
-        match = _XMP_ORIENTATION.search(xmp) if isinstance(xmp, bytes) else None
-        orientation = int(match[1]) if match else 1
-    return orientation
-
-
-def _exif_block(info: dict[str | tuple[int, int], typing.Any]) -> bytes:
-    """Return the image's EXIF block where its reader left it, empty if it has none."""
-    exif = info.get("exif")
-    if isinstance(exif, bytes):
-        return exif
-    raw_profile = info.get("Raw profile type exif")  # ImageMagick's PNG text chunk, in hex
-    try:
-        return bytes.fromhex("".join(raw_profile.split("\n")[3:])) if raw_profile else b""
-    except (AttributeError, ValueError):
-        return b""
-
-
-def _exif_orientation(exif: bytes) -> int | None:
-    """Return the Orientation tag of an EXIF block's first directory, None if absent or broken."""
-    tiff = _EXIF_PREFIX.sub(b"", exif)
-    order = _TIFF_BYTE_ORDERS.get(tiff[:2])
-    if order is None:
-        return None
-    try:
-        (offset,) = struct.unpack_from(f"{order}4xL", tiff)
-        (count,) = struct.unpack_from(f"{order}H", tiff, offset)
-        for entry in range(offset + 2, offset + 2 + 12 * count, 12):
-            tag, kind, number = struct.unpack_from(f"{order}HHL", tiff, entry)
-            if tag == _ORIENTATION_TAG and number == 1 and kind in _ORIENTATION_TYPES:
-                return int(struct.unpack_from(order + _ORIENTATION_TYPES[kind], tiff, entry + 8)[0])
-    except struct.error:
-        return None
-    return None
 
 
 def _normalise_mode(image: Image.Image) -> Image.Image:

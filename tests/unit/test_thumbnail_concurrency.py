@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import subprocess
 import sys
 import threading
 import warnings
+import zlib
 
 from PIL import ExifTags, Image
 
@@ -35,15 +37,36 @@ def sideways_jpeg() -> bytes:
     return encode(Image.new("RGB", (300, 200), (200, 30, 30)), "JPEG", exif=exif)
 
 
+def gif_growing_its_canvas(width: int, height: int) -> bytes:
+    """A GIF with a 10x10 screen whose first frame is width x height: Pillow grows the canvas."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 10, 10, 0x80, 0, 0) + bytes(6)  # 2 colours
+    frame = b"," + struct.pack("<HHHHB", 0, 0, width, height, 0) + bytes([2, 2, 0x4C, 0x01, 0])
+    return screen + frame + b";"
+
+
+def png_with_animation_control(frames: int, after_pixels: bool) -> bytes:
+    """A 20x10 PNG with an acTL chunk announcing `frames` frames, before or after its IDAT."""
+    data = encode(Image.new("RGB", (20, 10), "red"), "PNG")
+    body = struct.pack(">II", frames, 0)
+    control = struct.pack(">I", 8) + b"acTL" + body + struct.pack(">I", zlib.crc32(b"acTL" + body))
+    at = data.index(b"IEND" if after_pixels else b"IDAT") - 4
+    return data[:at] + control + data[at:]
+
+
 def uploads() -> dict[str, bytes]:
-    """One upload of each kind whose handling once involved warnings, and a plain one."""
+    """One upload of each kind that Pillow warns about (or did), and plain ones."""
     truncated_exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00"  # Pillow warns reading it
+    animated = [Image.new("RGB", (40, 30), colour) for colour in ("red", "blue")]
     return {
         "bomb in Pillow's warning range": png_declaring(10_000, 10_000),
         "bomb in Pillow's error range": png_declaring(20_000, 20_000),
+        "GIF frame growing the canvas to a bomb": gif_growing_its_canvas(10_000, 10_000),
+        "APNG with no frames": png_with_animation_control(0, after_pixels=False),
+        "APNG with no frames after its pixels": png_with_animation_control(0, after_pixels=True),
         "broken EXIF": encode(Image.new("RGB", (60, 40), "red"), "JPEG", exif=truncated_exif),
         "EXIF orientation": sideways_jpeg(),
         "plain PNG": encode(Image.new("RGBA", (400, 300), (0, 90, 200, 128)), "PNG"),
+        "APNG": encode(animated[0], "PNG", save_all=True, append_images=animated[1:]),
     }
 
 
@@ -95,14 +118,20 @@ def test_threads_making_thumbnails_at_once_get_their_own_answers_and_leave_warni
 def test_a_thumbnail_emits_no_warning_even_where_warnings_are_shown() -> None:
     with warnings.catch_warnings(record=True) as emitted:
         warnings.simplefilter("always")  # as in production, unlike pytest's "error"
-        answers = {name: outcome(data)[0] for name, data in uploads().items()}
+        answers = {name: outcome(data) for name, data in uploads().items()}
     assert emitted == []
+    too_large = ("refused", 400, "cover image is larger than 40 megapixels")
+    corrupt = ("refused", 400, "cover image is corrupt or truncated")
     assert answers == {
-        "bomb in Pillow's warning range": "refused",
-        "bomb in Pillow's error range": "refused",
-        "broken EXIF": "thumbnail",
-        "EXIF orientation": "thumbnail",
-        "plain PNG": "thumbnail",
+        "bomb in Pillow's warning range": too_large,
+        "bomb in Pillow's error range": too_large,
+        "GIF frame growing the canvas to a bomb": too_large,
+        "APNG with no frames": corrupt,
+        "APNG with no frames after its pixels": corrupt,
+        "broken EXIF": ("thumbnail", "image/jpeg", (60, 40), "RGB"),
+        "EXIF orientation": ("thumbnail", "image/jpeg", (100, 150), "RGB"),
+        "plain PNG": ("thumbnail", "image/png", (150, 113), "RGBA"),
+        "APNG": ("thumbnail", "image/jpeg", (40, 30), "RGB"),
     }
 
 
