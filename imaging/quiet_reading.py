@@ -93,6 +93,8 @@ def _png_animation_is_valid(buffer: typing.IO[bytes]) -> bool:
     controls = 0
     while len(head := buffer.read(8)) == 8:
         length, kind = struct.unpack(">I4s", head)
+        if kind == b"IEND":  # the reader stops here too: what follows is not the image's
+            break
         if kind == b"acTL":
             frames = buffer.read(4)
             controls += 1
