@@ -19,7 +19,6 @@ COPY api_docs ./api_docs
 COPY auth ./auth
 COPY concurrency ./concurrency
 COPY crypto ./crypto
-COPY imaging ./imaging
 COPY request_schema ./request_schema
 COPY routes ./routes
 COPY store ./store

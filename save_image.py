@@ -6,14 +6,15 @@ import ctypes
 import ctypes.util
 import io
 import logging
+import struct
 import threading
 import typing
+import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageMode, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageMode, UnidentifiedImageError
 
 from concurrency.hub import off_the_hub
-from imaging.quiet_reading import open_quietly, read_orientation
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +60,26 @@ _SIGNATURES = (
     (b"GIF89a", "GIF"),
 )
 
-# What Pillow raises for bytes it cannot decode (a reader's SyntaxError stands for a header it
-# could not parse; the GIF, PNG and WebP readers also end truncated streams with EOFError).
+# What Pillow raises for bytes it cannot decode (UnidentifiedImageError is an OSError; the
+# GIF, PNG and WebP readers also end truncated streams with EOFError).
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
+# What parsing an EXIF block can raise (it is a TIFF structure unpacked with struct).
+_EXIF_ERRORS = (SyntaxError, OSError, ValueError, struct.error)
+_BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+
 DEFAULT_MAX_DECODE_BYTES = 64 * 1024 * 1024
-# Decodes costing more than this take the process-wide slot below: concurrent uploads then add
-# at most one budget per worker, not one per thread; small covers never wait for it.
+# One cover is decoded at a time in a process, on gevent's thread pool under gevent (the hub
+# keeps serving the other connections meanwhile), else on the request's own thread. One at a
+# time because Pillow's warnings are silenced with warning filters, which are process-wide: two
+# threads inside warnings.catch_warnings() at once can restore each other's filters. It also
+# bounds the memory of concurrent uploads to one decoding budget per worker.
+_decodes = threading.BoundedSemaphore(1)
+# A request waits this long for the slot, then gets a 503 rather than parking its connection.
+DECODE_WAIT_SECONDS = 5.0
+DECODE_RETRY_AFTER = 5
+BUSY_MESSAGE = "the server is busy processing other images, try again shortly"
+# After a decode this large the freed memory is handed back to the system.
 LARGE_DECODE_BYTES = 8 * 1024 * 1024
-# A request waits this long for the slot, then gets a 503 rather than parking its thread.
-LARGE_DECODE_WAIT_SECONDS = 5.0
-LARGE_DECODE_RETRY_AFTER = 5
-BUSY_MESSAGE = "the server is busy processing other large images, try again shortly"
-_large_decodes = threading.BoundedSemaphore(1)
 
 # Pillow keeps every multi-band 8-bit mode (RGB, LA, CMYK ...) in 4 bytes a pixel.
 _PADDED_PIXEL_BYTES = 4
@@ -117,13 +126,32 @@ def make_thumbnail(
     if image_format not in ALLOWED_FORMATS:
         raise CoverError(UNSUPPORTED_MESSAGE, 415)
     limit = _effective_pixel_limit(max_pixels)
+    # Taken and given back by the request itself (its greenlet under gevent), never on the
+    # pool's thread: a gevent-patched semaphore may only be used from the hub's thread.
+    if not _decodes.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise CoverError(BUSY_MESSAGE, 503)
     try:
-        return _thumbnail_within_budget(upload, image_format, limit, max_decode_bytes)
-    except Image.DecompressionBombError as error:  # from the GIF and WebP readers' own checks
-        raise _too_large(limit) from error
-    except _DECODE_ERRORS as error:
-        logger.info("refused a %s cover that does not decode: %s", image_format, error)
-        raise CoverError(CORRUPT_MESSAGE) from error
+        return off_the_hub(_thumbnail_quietly, upload, image_format, limit, max_decode_bytes)
+    finally:
+        _decodes.release()
+
+
+def _thumbnail_quietly(
+    upload: typing.IO[bytes], image_format: str, limit: int, max_decode_bytes: int
+) -> Thumbnail:
+    """Make the thumbnail with Pillow's warnings handled; only ever run by the slot's holder."""
+    with warnings.catch_warnings():
+        # Between its two bomb thresholds Pillow only warns: make that a refusal, not a log line.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns about, then skips, unreadable EXIF tags: metadata is dropped anyway.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        try:
+            return _thumbnail_within_budget(upload, image_format, limit, max_decode_bytes)
+        except _BOMB_ERRORS as error:
+            raise _too_large(limit) from error
+        except _DECODE_ERRORS as error:
+            logger.info("refused a %s cover that does not decode: %s", image_format, error)
+            raise CoverError(CORRUPT_MESSAGE) from error
 
 
 def _from_start(stream: typing.IO[bytes]) -> typing.IO[bytes]:
@@ -164,32 +192,20 @@ def _thumbnail_within_budget(
     cost = decode_cost(image)
     if cost > max_decode_bytes:
         raise _over_budget(image, cost, max_decode_bytes)
-    if cost <= LARGE_DECODE_BYTES:
-        return off_the_hub(_decode_and_shrink, image)
-    # Taken and given back here, by the request (its greenlet under gevent), never on the pool's
-    # thread: a patched process's semaphore is gevent's, which only the hub's thread may use.
-    if not _large_decodes.acquire(timeout=LARGE_DECODE_WAIT_SECONDS):
-        raise CoverError(BUSY_MESSAGE, 503)
     try:
-        return off_the_hub(_decode_and_shrink, image)
+        image.load()
+        return _encode(_shrink(image))
     finally:
         del image  # the decoded pixels must be freed before the memory is handed back
-        _large_decodes.release()
-        off_the_hub(_release_free_memory)
-
-
-def _decode_and_shrink(image: Image.Image) -> Thumbnail:
-    """Decode the opened image, shrink and encode it: the CPU-heavy part, run off the hub."""
-    image.load()
-    return _encode(_shrink(image))
+        if cost > LARGE_DECODE_BYTES:
+            _release_free_memory()
 
 
 def _open(buffer: typing.IO[bytes], image_format: str, max_pixels: int) -> Image.Image:
     """Open the image as image_format only and check its declared size; decode nothing yet."""
-    # Not Image.open, whose warnings would need the process-wide filters: see imaging/.
-    image = open_quietly(buffer, image_format, max_pixels)
+    image = Image.open(buffer, formats=[image_format])
     width, height = image.size
-    # Only the header has been read: refusing here costs no pixel memory.
+    # Image.open has read only the header: refusing here costs no pixel memory.
     if width * height > max_pixels:
         raise _too_large(max_pixels)
     if image_format == "JPEG":
@@ -278,13 +294,24 @@ def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
 
 def _shrink(image: Image.Image) -> Image.Image:
     """Normalise the colour mode, resize within THUMBNAIL_SIZE and apply the EXIF orientation."""
-    transpose = _ORIENTATION_TRANSPOSES.get(read_orientation(image))
+    transpose = _ORIENTATION_TRANSPOSES.get(_read_orientation(image))
     gap = _PALETTE_REDUCING_GAP if image.mode == "P" else _REDUCING_GAP
     image = _normalise_mode(image)
     image.thumbnail(THUMBNAIL_SIZE, Image.Resampling.LANCZOS, reducing_gap=gap)
     # Rotating the thumbnail instead of the full image is cheaper and, the box being square,
     # gives the same result.
     return image if transpose is None else image.transpose(transpose)
+
+
+def _read_orientation(image: Image.Image) -> int:
+    """Return the EXIF (or XMP) Orientation value, 1 (upright) when absent or unreadable."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except _EXIF_ERRORS as error:
+        # Broken metadata should not cost the user a cover whose pixels decode fine.
+        logger.info("ignoring unreadable EXIF in a cover: %s", error)
+        return 1
+    return orientation if isinstance(orientation, int) else 1
 
 
 def _normalise_mode(image: Image.Image) -> Image.Image:

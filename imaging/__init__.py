@@ -1,1 +1,0 @@
-"""Reading what an image file declares with Pillow, without Pillow ever raising a warning."""
