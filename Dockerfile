@@ -17,6 +17,7 @@ RUN pip install --require-hashes -r requirements.lock
 COPY *.py ./
 COPY api_docs ./api_docs
 COPY auth ./auth
+COPY concurrency ./concurrency
 COPY crypto ./crypto
 COPY request_schema ./request_schema
 COPY routes ./routes

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageMode, UnidentifiedImageError
 
+from concurrency.hub import off_the_hub
+
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = (150, 150)
@@ -66,14 +68,18 @@ _EXIF_ERRORS = (SyntaxError, OSError, ValueError, struct.error)
 _BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 DEFAULT_MAX_DECODE_BYTES = 64 * 1024 * 1024
-# Decodes costing more than this take the process-wide slot below: concurrent uploads then add
-# at most one budget per worker, not one per thread; small covers never wait for it.
+# One cover is decoded at a time in a process, on gevent's thread pool under gevent (the hub
+# keeps serving the other connections meanwhile), else on the request's own thread. One at a
+# time because Pillow's warnings are silenced with warning filters, which are process-wide: two
+# threads inside warnings.catch_warnings() at once can restore each other's filters. It also
+# bounds the memory of concurrent uploads to one decoding budget per worker.
+_decodes = threading.BoundedSemaphore(1)
+# A request waits this long for the slot, then gets a 503 rather than parking its connection.
+DECODE_WAIT_SECONDS = 5.0
+DECODE_RETRY_AFTER = 5
+BUSY_MESSAGE = "the server is busy processing other images, try again shortly"
+# After a decode this large the freed memory is handed back to the system.
 LARGE_DECODE_BYTES = 8 * 1024 * 1024
-# A request waits this long for the slot, then gets a 503 rather than parking its thread.
-LARGE_DECODE_WAIT_SECONDS = 5.0
-LARGE_DECODE_RETRY_AFTER = 5
-BUSY_MESSAGE = "the server is busy processing other large images, try again shortly"
-_large_decodes = threading.BoundedSemaphore(1)
 
 # Pillow keeps every multi-band 8-bit mode (RGB, LA, CMYK ...) in 4 bytes a pixel.
 _PADDED_PIXEL_BYTES = 4
@@ -120,6 +126,20 @@ def make_thumbnail(
     if image_format not in ALLOWED_FORMATS:
         raise CoverError(UNSUPPORTED_MESSAGE, 415)
     limit = _effective_pixel_limit(max_pixels)
+    # Taken and given back by the request itself (its greenlet under gevent), never on the
+    # pool's thread: a gevent-patched semaphore may only be used from the hub's thread.
+    if not _decodes.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise CoverError(BUSY_MESSAGE, 503)
+    try:
+        return off_the_hub(_thumbnail_quietly, upload, image_format, limit, max_decode_bytes)
+    finally:
+        _decodes.release()
+
+
+def _thumbnail_quietly(
+    upload: typing.IO[bytes], image_format: str, limit: int, max_decode_bytes: int
+) -> Thumbnail:
+    """Make the thumbnail with Pillow's warnings handled; only ever run by the slot's holder."""
     with warnings.catch_warnings():
         # Between its two bomb thresholds Pillow only warns: make that a refusal, not a log line.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -172,18 +192,13 @@ def _thumbnail_within_budget(
     cost = decode_cost(image)
     if cost > max_decode_bytes:
         raise _over_budget(image, cost, max_decode_bytes)
-    if cost <= LARGE_DECODE_BYTES:
-        image.load()
-        return _encode(_shrink(image))
-    if not _large_decodes.acquire(timeout=LARGE_DECODE_WAIT_SECONDS):
-        raise CoverError(BUSY_MESSAGE, 503)
     try:
         image.load()
         return _encode(_shrink(image))
     finally:
         del image  # the decoded pixels must be freed before the memory is handed back
-        _large_decodes.release()
-        _release_free_memory()
+        if cost > LARGE_DECODE_BYTES:
+            _release_free_memory()
 
 
 def _open(buffer: typing.IO[bytes], image_format: str, max_pixels: int) -> Image.Image:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from functools import cache
-from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from concurrency.hub import off_the_hub
 
 # OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB of memory, 2 iterations, 1 lane.
 ARGON2_TIME_COST = 2
 ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_PARALLELISM = 1
-
-T = TypeVar("T")
 
 
 @cache
@@ -26,23 +23,6 @@ def _hasher() -> PasswordHasher:
         memory_cost=ARGON2_MEMORY_KIB,
         parallelism=ARGON2_PARALLELISM,
     )
-
-
-def off_the_hub(call: Callable[..., T], *args: str) -> T:
-    """Run an Argon2 call on a real thread when gevent serves this process; else call it.
-
-    Each hash is tens of milliseconds of CPU. On the hub a queue of them starves the worker's
-    other connections, whose database replies then miss DB_TIMEOUT_MS (a 503). argon2-cffi
-    releases the GIL while it hashes, so on gevent's thread pool the hub keeps serving.
-    """
-    # Looked up, not imported: only a gevent server patches threading, and any other process
-    # (flask run, the tests, the benchmarks) need not load gevent to hash a password.
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("threading"):
-        from gevent import get_hub
-
-        return get_hub().threadpool.apply(call, args)
-    return call(*args)
 
 
 def hash_password(password: str) -> str:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from auth_middleware import token_required
 from models import Books
 from request_schema.isbn import normalise_isbn
-from save_image import LARGE_DECODE_RETRY_AFTER, CoverError, make_thumbnail
+from save_image import DECODE_RETRY_AFTER, CoverError, make_thumbnail
 from store.cover_storage import answer_cover, cover_store
 from store.database import get_db
 from store.errors import ConcurrentUpdateError, DuplicateError, PreconditionFailedError
@@ -136,7 +136,7 @@ def store_cover(upload: FileStorage) -> str:
         if error.status == 413:
             raise ApiError(413, error.message, {"cover_image": error.message}) from None
         if error.status == 503:
-            retry = {"Retry-After": str(LARGE_DECODE_RETRY_AFTER)}
+            retry = {"Retry-After": str(DECODE_RETRY_AFTER)}
             raise ApiError(503, error.message, "Service Unavailable", retry) from None
         reason = "Unsupported Media Type" if error.status == 415 else "Bad Request"
         raise ApiError(error.status, error.message, reason) from None

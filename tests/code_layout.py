@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top. A module may import from its own package or from a lower layer, never higher.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("request_schema",),
+    ("request_schema", "concurrency"),
     ("config", "validate", "save_image"),
     ("store", "crypto"),
     ("web",),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -154,3 +156,19 @@ class CommandLog(monitoring.CommandListener):
     def client(self, *args: Any, **options: Any) -> MongoClient:
         """Return a MongoClient reporting to this log (a MONGO_CLIENT_CLASS for the app)."""
         return MongoClient(*args, event_listeners=[self], **options)
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """Build a valid all-black 1-bit PNG: huge in pixels, tiny in bytes (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + checksum
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + (width + 7) // 8)  # filter type 0, then the packed bits
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )

@@ -210,25 +210,24 @@ def test_the_default_budget_refuses_a_tiny_6000x6000_webp(
     assert cover_files(application) == set()
 
 
-def test_a_large_decode_waits_for_the_slot_then_answers_503(
+def test_a_decode_waits_for_the_slot_then_answers_503(
     app: Flask,
     client: FlaskClient,
     auth_headers: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """While another large decode holds the slot, an upload gets 503 + Retry-After, not a hang."""
-    monkeypatch.setattr(save_image, "LARGE_DECODE_BYTES", 1000)
-    monkeypatch.setattr(save_image, "LARGE_DECODE_WAIT_SECONDS", 0)
-    data = encoded(Image.new("RGB", (100, 100), "teal"), "PNG")  # 40 kB to decode
-    assert save_image._large_decodes.acquire(blocking=False)
+    """While another decode holds the slot, an upload gets 503 + Retry-After, not a hang."""
+    monkeypatch.setattr(save_image, "DECODE_WAIT_SECONDS", 0)
+    data = encoded(Image.new("RGB", (100, 100), "teal"), "PNG")
+    assert save_image._decodes.acquire(blocking=False)
     try:
         response = client.post("/books/", headers=auth_headers, data=form(data, "c.png"))
     finally:
-        save_image._large_decodes.release()
+        save_image._decodes.release()
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.json == {
-        "message": "the server is busy processing other large images, try again shortly",
+        "message": "the server is busy processing other images, try again shortly",
         "data": None,
         "error": "Service Unavailable",
     }

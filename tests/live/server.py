@@ -63,7 +63,12 @@ class LiveServer:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                 cwd=PROJECT_ROOT,
-                env={**os.environ, **environment, "WEB_CONCURRENCY": "2"},
+                # Two workers unless a test asks for its own number (one serves everything).
+                env={
+                    **os.environ,
+                    **environment,
+                    "WEB_CONCURRENCY": self.settings.get("WEB_CONCURRENCY", "2"),
+                },
                 stdout=stdout,
                 stderr=stderr,
                 start_new_session=True,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-import struct
 import warnings
-import zlib
 from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
 from save_image import CoverError, Thumbnail, make_thumbnail
+from tests.helpers import png_declaring
 
 LIMIT = 40_000_000
 UNSUPPORTED = "cover image must be a JPEG, PNG, GIF or WebP image"
@@ -58,22 +57,6 @@ def assert_close(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: 
     assert all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True)), (
         actual,
         expected,
-    )
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """Build a valid all-black 1-bit PNG: huge in pixels, tiny in bytes (a decompression bomb)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        checksum = struct.pack(">I", zlib.crc32(kind + body))
-        return struct.pack(">I", len(body)) + kind + body + checksum
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    compressor = zlib.compressobj(9)
-    row = bytes(1 + (width + 7) // 8)  # filter type 0, then the packed bits
-    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
 
 
