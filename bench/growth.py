@@ -45,13 +45,14 @@ FIXED_WORD = "zanzibar"
 FIXED_MATCHES = 20
 GROWING_WORD = "lantern"
 SEARCH_EVERY = 50
+GROWING_QUERY = f"search, 1 book in {SEARCH_EVERY} (q={GROWING_WORD})"
 QUERIES = {
     "20-book page": "/books/",
     "20-book page by title": "/books/?sort=title",
     "filtered page (category)": "/books/?category=poetry",
     "single-book read": None,  # filled in with a book of the shelf
     f"search, 20 matches (q={FIXED_WORD})": f"/books/?q={FIXED_WORD}",
-    f"search, 1 book in {SEARCH_EVERY} (q={GROWING_WORD})": f"/books/?q={GROWING_WORD}",
+    GROWING_QUERY: f"/books/?q={GROWING_WORD}",
 }
 ROUNDS = 10
 BUDGET_SECONDS = 5.0
@@ -88,6 +89,24 @@ class GrowthFigures:
         if small.failure or large.failure:
             return None
         return large.median_ms / small.median_ms
+
+    def per_match_ratio(self) -> float | None:
+        """Return the growing search's cost per match at the largest shelf over the one before.
+
+        Its matches grow with the shelf (2, 200, 2,000) and an exact total checks each one
+        against its book, so its latency follows them; what must not grow is a match's cost.
+        """
+        row = self.latencies[GROWING_QUERY]
+        sizes = sorted(row)[-2:]
+        if len(sizes) < 2 or any(row[size].failure for size in sizes):
+            return None
+        before, after = (row[size].median_ms / matches(size) for size in sizes)
+        return after / before
+
+
+def matches(size: int) -> int:
+    """Return how many books of a shelf of this size the growing search matches."""
+    return len(range(7, size, SEARCH_EVERY))
 
 
 def book_title(number: int) -> str:

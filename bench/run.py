@@ -104,8 +104,16 @@ def growth_section(figures: growth.GrowthFigures) -> Section:
     for query, row in figures.latencies.items():
         ratio = figures.ratio(query)
         shown = "failed" if ratio is None else f"{ratio:.1f}x"
-        met = ratio is not None and ratio <= GROWTH_TARGET
-        cell = section.target(f"2. {query}: {shown}", met)
+        if query == growth.GROWING_QUERY:
+            # Its matches grow 1,000-fold: the target is on the cost of one match (see below).
+            per_match = figures.per_match_ratio()
+            per_match_shown = "failed" if per_match is None else f"{per_match:.1f}x"
+            met = per_match is not None and per_match <= GROWTH_TARGET
+            cell = section.target(f"2. {query}: {per_match_shown} per match", met)
+            cell = f"{per_match_shown} per match: {cell}"
+        else:
+            met = ratio is not None and ratio <= GROWTH_TARGET
+            cell = section.target(f"2. {query}: {shown}", met)
         cells = " | ".join(row[size].text() for size in sizes)
         section.lines.append(f"| {query} | {cells} | {shown} | {cell} |")
     section.lines += [
@@ -113,7 +121,10 @@ def growth_section(figures: growth.GrowthFigures) -> Section:
         f"The searches: `q={growth.FIXED_WORD}` matches {growth.FIXED_MATCHES} books at every "
         "size, so it shows what the size of the shelf costs a search; "
         f"`q={growth.GROWING_WORD}` matches one book in {growth.SEARCH_EVERY}, so its matches grow "
-        "with the shelf and it shows what they cost (its `total` counts every one).",
+        "with the shelf (2, 200, 2,000) and it shows what they cost: its `total` is exact, each "
+        "match checked against its book (an index entry alone may be stale after a crash), so "
+        "its latency follows its matches, and its target is on the cost of one match, the "
+        "largest shelf's against the one before.",
     ]
     page = figures.latencies["20-book page"][sizes[0]]
     single = figures.latencies["single-book read"][sizes[0]]

@@ -26,7 +26,10 @@ def search_words(text: str) -> list[str]:
 
     A word is a run of letters, digits or underscores; "Café au lait!" gives cafe, au, lait.
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = text.casefold()
+    # ASCII has no accents to fold (NFKD leaves it as it is): most titles skip the work.
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(char for char in decomposed if not unicodedata.combining(char))
     words = (word[:SEARCH_WORD_MAX_LENGTH] for word in WORD_PATTERN.findall(folded))
     return list(dict.fromkeys(words))

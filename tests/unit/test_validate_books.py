@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from request_schema.isbn import normalise_isbn
+from request_schema.search import search_words
 from tests.unit.validation_cases import (
     VALID_BOOK,
 )
@@ -238,3 +239,18 @@ def test_normalise_isbn_answers_the_isbn_13(isbn: str, isbn13: str) -> None:
 )
 def test_normalise_isbn_refuses(isbn: str) -> None:
     assert normalise_isbn(isbn) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Dune: Messiah, dune!", ["dune", "messiah"]),
+        ("Café Société", ["cafe", "societe"]),
+        ("Straße", ["strasse"]),
+        ("\ufb01rst \uff24\uff35\uff2e\uff25", ["first", "dune"]),  # a ligature, full-width
+        ("snake_case 42", ["snake_case", "42"]),
+        ("  ", []),
+    ],
+)
+def test_search_words_fold_case_accents_and_compatibility_forms(text, words):
+    assert search_words(text) == words
