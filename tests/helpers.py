@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
+import subprocess
+import sys
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -17,7 +20,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from pymongo import MongoClient, monitoring
 
-from config import DEFAULTS
+from config import DEFAULTS, PROJECT_ROOT
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256!"
 PASSWORD = "Correct-Horse-9"
@@ -172,3 +175,19 @@ def png_declaring(width: int, height: int) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
     )
+
+
+def run_script(script: str, timeout: float) -> Any:
+    """Run Python code in a fresh interpreter at the project root; return what it printed (JSON).
+
+    A fresh process, so that the code may patch the interpreter (gevent) as a server does.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    return json.loads(result.stdout)

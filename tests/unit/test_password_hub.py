@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from config import PROJECT_ROOT
+from tests.helpers import run_script
 
 # A gevent-patched process, as a gunicorn worker is: a ticker greenlet counts how often the hub
 # lets it run while the main greenlet hashes and verifies. On the hub itself it never would.
@@ -49,15 +45,7 @@ print(json.dumps({"hash": during_hash, "verify": during_verify, "answers": answe
 
 
 def test_hashing_and_verifying_leave_the_hub_free_for_other_connections() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    outcome = json.loads(result.stdout)
+    outcome = run_script(SCRIPT, timeout=120)
     assert outcome["answers"] == [True, False, False]
     assert outcome["hash"] > 0, "the hub ran nothing else while a password was hashed"
     assert outcome["verify"] > 0, "the hub ran nothing else while passwords were verified"
@@ -76,12 +64,4 @@ print(json.dumps({"answer": answer, "gevent": sorted(m for m in sys.modules if "
 
 
 def test_hashing_outside_gevent_loads_no_gevent() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PLAIN_PROCESS_SCRIPT],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert json.loads(result.stdout) == {"answer": True, "gevent": []}
+    assert run_script(PLAIN_PROCESS_SCRIPT, timeout=120) == {"answer": True, "gevent": []}

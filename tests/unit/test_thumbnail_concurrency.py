@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import io
-import json
 import struct
-import subprocess
-import sys
 import threading
 import warnings
 import zlib
 
 from PIL import ExifTags, Image
 
-from config import PROJECT_ROOT
 from save_image import CoverError, make_thumbnail
-from tests.helpers import png_declaring
+from tests.helpers import png_declaring, run_script
 
 LIMIT = 40_000_000
 THREADS_PER_KIND = 4
@@ -214,15 +210,7 @@ print(json.dumps(result))
 
 
 def test_thumbnails_leave_the_hub_free_and_decodes_take_turns() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", GEVENT_SCRIPT],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    outcome = json.loads(result.stdout)
+    outcome = run_script(GEVENT_SCRIPT, timeout=300)
     large_ticks, large_size = outcome["large"]
     small_ticks, small_size = outcome["small"]
     assert (large_size, small_size) == ([150, 150], [150, 90])

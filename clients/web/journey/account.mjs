@@ -10,6 +10,7 @@ import {
   expectNotice,
   expectText,
   expectUserName,
+  openAccount,
   runAxe,
 } from "./checks.mjs";
 import { BASE_URL, NEW_PASSWORD, PASSWORD, PHONE_AGENT, TABLET_AGENT } from "./config.mjs";
@@ -19,8 +20,7 @@ import { Device } from "./device.mjs";
 export async function profile(j) {
   const { page, size, step, account } = j;
   step("profile: a refused name, then a new name");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   await expectText(page.locator("#account-email"), size.email);
   await account.getByLabel("Full name").fill("Ada");
   await account.getByRole("button", { name: "Save name" }).click();
@@ -120,8 +120,7 @@ export async function signOutThisDevice(j) {
   await login.getByLabel("Password").fill(NEW_PASSWORD);
   await login.getByRole("button", { name: "Log in" }).click();
   await expectHeading(page, "My shelf");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   await page.getByRole("button", { name: "Sign out this device (the one you are using)" }).click();
   await expectHeading(page, "Log in");
   await expectNotice(page, "You signed out of this device.");
@@ -135,8 +134,7 @@ export async function disableAccount(j) {
   await login.getByLabel("Password").fill(password);
   await login.getByRole("button", { name: "Log in" }).click();
   await expectHeading(page, "My shelf");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   // The password is always asked (the API needs it once the login is older than REAUTH_WINDOW).
   const disableAccountForm = page.locator("#disable-form");
   await disableAccountForm.getByRole("button", { name: "Disable my account" }).click();

@@ -50,6 +50,12 @@ export async function expectHeading(page, name) {
   await expectText(page.locator("main h1:visible"), name);
 }
 
+/** Open the Account screen from the main navigation and wait for its heading. */
+export async function openAccount(page) {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+  await expectHeading(page, "Account");
+}
+
 /** A field shows an error next to it, is marked invalid and names that error in its description. */
 export async function expectFieldError(page, inputSelector, expected) {
   const input = page.locator(inputSelector);

@@ -11,6 +11,7 @@ import {
   expectNotice,
   expectText,
   imagesLoaded,
+  openAccount,
   openPage,
   runAxeSettled,
 } from "./checks.mjs";
@@ -179,8 +180,7 @@ async function narrowAddAndDelete(n) {
 /** The Account screen, adding a passkey and the confirmation to remove it. */
 async function narrowAccount(n) {
   const { page, email, check } = n;
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   await expectText(page.locator("#account-email"), email);
   await check("account");
   await addVirtualAuthenticator(page);

@@ -9,6 +9,7 @@ import {
   expectLabelledControls,
   expectNotice,
   expectText,
+  openAccount,
   runAxeSettled,
   tabTo,
 } from "./checks.mjs";
@@ -170,8 +171,7 @@ export async function passkeySteps(page, { size, password, step, screenshot, scr
 async function addPasskey(p) {
   const { page, password, step, screenshot, scrollTo, card, items, name, authenticator } = p;
   step("passkeys: add one from the Account screen (the current password, a name, the authenticator)");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   await expectText(page.locator("#passkeys-empty"), "You have no passkeys yet.");
   await card.getByRole("button", { name: "Add a passkey" }).click();
   await expectFieldError(page, "#passkey-add-password", "Enter your current password.");
@@ -248,8 +248,7 @@ async function signInWithEmailFirst(p, sent) {
 async function removePasskey(p) {
   const { page, step, card, items, name } = p;
   step("passkeys: the list shows the last use; remove it after a confirmation (cancel once)");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   await expectText(items.first(), /· last used /);
   const remove = card.getByRole("button", { name: `Remove passkey ${name}` });
   await remove.click();

@@ -11,6 +11,7 @@ import {
   expectNotice,
   expectText,
   imagesLoaded,
+  openAccount,
   runAxeSettled,
 } from "./checks.mjs";
 import { BASE_URL, NEW_PASSWORD, PHONE_AGENT } from "./config.mjs";
@@ -27,8 +28,7 @@ export async function twoFactorSetUp(j) {
   await login.getByLabel("Password").fill(NEW_PASSWORD);
   await login.getByRole("button", { name: "Log in" }).click();
   await expectHeading(page, "My shelf");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   const twoFactor = page.locator("#two-factor");
   // Set-up needs the current password: a stolen token alone cannot enrol another app.
   await twoFactor.getByLabel("Current password").fill("Wrong-Password-1");
@@ -70,8 +70,7 @@ export async function recoveryCodesKept(j) {
   step("two-factor: the recovery codes wait for 'I have saved them', are copied, downloaded, then saved");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My shelf" }).click();
   await expectHeading(page, "My shelf");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   assert.deepEqual(await page.locator("#two-factor-code-list li").allInnerTexts(), recoveryCodes, "the codes stay until saved");
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE_URL });
   await page.getByRole("button", { name: "Copy the codes" }).click();
@@ -134,8 +133,7 @@ export async function recoveryCodeThenTurnOff(j) {
   await codeField.fill(recoveryCodes[0]);
   await login.getByRole("button", { name: "Log in" }).click();
   await expectHeading(page, "My shelf");
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
-  await expectHeading(page, "Account");
+  await openAccount(page);
   const disableForm = page.locator("#two-factor-disable-form");
   await disableForm.waitFor();
   await disableForm.getByLabel("Password").fill("Wrong-Password-1");
