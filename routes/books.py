@@ -15,7 +15,7 @@ from auth_middleware import token_required
 from models import Books
 from request_schema.isbn import normalise_isbn
 from save_image import DECODE_RETRY_AFTER, CoverError, make_thumbnail
-from store.cover_storage import answer_cover, cover_store
+from store.cover_storage import answer_cover, cover_store, discard_unless_used
 from store.database import get_db
 from store.errors import ConcurrentUpdateError, DuplicateError, PreconditionFailedError
 from store.idempotency import IdempotencyKeys, record_id, request_fingerprint, seconds_left
@@ -193,7 +193,7 @@ def _create_book(
         return book_response("successfully created a new book", earlier, 201)
     finally:
         if book is None:
-            cover_store().delete(cover)
+            discard_unless_used(cover)
     return book_response("successfully created a new book", book, 201)
 
 
@@ -352,7 +352,6 @@ def _apply_book_update(
     expected_version: int | None,
 ) -> Response:
     """Write the changes; remove whichever cover file is no longer used, whatever happens."""
-    covers = cover_store()
     new_cover = changes.get("cover")
     update = None
     try:
@@ -365,11 +364,11 @@ def _apply_book_update(
         raise ApiError(409, "The book changed while it was being updated, try again") from None
     finally:
         if new_cover and update is None:
-            covers.delete(new_cover)
+            discard_unless_used(new_cover)
     if update is None:
         raise book_not_found()
     if new_cover and update.previous_cover != new_cover:
-        covers.delete(update.previous_cover)
+        cover_store().delete(update.previous_cover)
     return book_response("successfully updated a book", update.book)
 
 

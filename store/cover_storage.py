@@ -290,6 +290,22 @@ def cover_in_use(name: str) -> bool:
     return get_db().books.find_one({"cover": {"$eq": name}}, {"_id": 1}) is not None
 
 
+def discard_unless_used(name: str) -> None:
+    """Delete a new cover whose book was not written, unless a book names it after all.
+
+    A write that ran out of time (a 503) may still have landed, and its book then names this
+    cover: it must stay. When the database cannot tell, the file stays too; sweep_covers removes
+    it later if no book names it.
+    """
+    try:
+        used = cover_in_use(name)
+    except PyMongoError:
+        logger.warning("kept cover %s: the database could not tell whether a book names it", name)
+        return
+    if not used:
+        cover_store().delete(name)
+
+
 def answer_cover(name: str) -> BaseResponse:
     """Answer a cover that a book names (a leftover of a deleted book is a 404)."""
     if not is_cover_name(name) or not cover_in_use(name):

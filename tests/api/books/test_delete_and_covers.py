@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from pymongo.errors import NetworkTimeout
 
+from models import Books
 from tests.api.books.checks import (
     MALFORMED_IDS,
     NOT_FOUND,
@@ -18,7 +20,55 @@ from tests.api.books.checks import (
     post_book,
     stored_books,
 )
-from tests.helpers import cover_files
+from tests.helpers import cover_files, image_bytes
+
+# A write that lands, then runs out of time -----------------------------------------------------
+
+
+def landed_then_timed_out(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    """Make a Books write land, then fail as a database reply past DB_TIMEOUT_MS does."""
+    original = getattr(Books, method)
+
+    def write(self: Books, *args: object, **kwargs: object) -> None:
+        """Write, then lose the reply."""
+        original(self, *args, **kwargs)
+        raise NetworkTimeout("the reply came after DB_TIMEOUT_MS")
+
+    monkeypatch.setattr(Books, method, write)
+
+
+def test_a_create_that_landed_before_its_503_keeps_its_cover(
+    app, client, auth_headers, book_form, monkeypatch
+):
+    landed_then_timed_out(monkeypatch, "create")
+    response = client.post("/books/", headers=auth_headers, data=book_form(title="Emma"))
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    assert response.json["message"] == "The service is temporarily unavailable, try again shortly"
+    (stored,) = client.get("/books/", headers=auth_headers).json["data"]
+    assert stored["title"] == "Emma"
+    assert get_cover(client, cover_path(stored["image_url"])).status_code == 200
+    assert cover_files(app) == {cover_name(stored["image_url"])}
+
+
+def test_an_update_that_landed_before_its_503_keeps_its_new_cover(
+    app, client, auth_headers, book, monkeypatch
+):
+    landed_then_timed_out(monkeypatch, "update")
+    cover = (image_bytes("PNG", (60, 40), "RGBA", (0, 0, 255, 200)), "new.png")
+    response = client.put(
+        f"/books/{book['_id']}", headers=auth_headers, data={"cover_image": cover}
+    )
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    stored = client.get(f"/books/{book['_id']}", headers=auth_headers).json["data"]
+    assert stored["image_url"] != book["image_url"]
+    assert get_cover(client, cover_path(stored["image_url"])).status_code == 200
+    # The old cover, which no book names any more, is left for sweep_covers.
+    assert cover_name(stored["image_url"]) in cover_files(app)
+
 
 # Delete ------------------------------------------------------------------------------------------
 
