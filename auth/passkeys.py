@@ -37,7 +37,9 @@ from webauthn.helpers.structs import (
     AuthenticationCredential,
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
+    PublicKeyCredentialCreationOptions,
     PublicKeyCredentialDescriptor,
+    PublicKeyCredentialRequestOptions,
     RegistrationCredential,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -119,9 +121,18 @@ def registration_options(user: dict[str, Any]) -> dict[str, Any]:
         ),
         exclude_credentials=_descriptors(PasskeyCredentials().for_user(user["_id"])),
     )
+    return _issued(options, REGISTRATION, user["_id"])
+
+
+def _issued(
+    options: PublicKeyCredentialCreationOptions | PublicKeyCredentialRequestOptions,
+    purpose: str,
+    user_id: str | None,
+) -> dict[str, Any]:
+    """Store the options' challenge for this ceremony; return the options as browsers take them."""
     challenge = bytes_to_base64url(options.challenge)
     PasskeyChallenges().store(
-        challenge, REGISTRATION, user["_id"], config["WEBAUTHN_CHALLENGE_TTL"]
+        challenge, purpose, user_id, current_app.config["WEBAUTHN_CHALLENGE_TTL"]
     )
     options_json: dict[str, Any] = json.loads(options_to_json(options))
     return options_json
@@ -212,10 +223,7 @@ def login_options(email: str | None) -> dict[str, Any]:
         allow_credentials=_descriptors(allowed),
         user_verification=UserVerificationRequirement.PREFERRED,
     )
-    challenge = bytes_to_base64url(options.challenge)
-    PasskeyChallenges().store(challenge, LOGIN, user_id, config["WEBAUTHN_CHALLENGE_TTL"])
-    options_json: dict[str, Any] = json.loads(options_to_json(options))
-    return options_json
+    return _issued(options, LOGIN, user_id)
 
 
 def finish_login(credential: AuthenticationCredential) -> LoginMatch:
