@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -11,7 +10,8 @@ from pymongo.errors import DuplicateKeyError
 from store.database import get_db
 from store.documents import parse_object_id, to_public
 from store.errors import DuplicateError
-from store.timestamps import as_utc, now
+from store.single_use import keep, spend
+from store.timestamps import now
 
 PASSKEY_FIELDS = ("_id", "name", "created_at", "last_used_at")
 REGISTRATION = "registration"
@@ -26,30 +26,18 @@ class PasskeyChallenges:
 
     def store(self, challenge: str, purpose: str, user_id: str | None, ttl_seconds: int) -> None:
         """Keep a challenge for one ceremony (bound to a user, or to nobody yet for a login)."""
-        moment = now()
-        self.collection.insert_one(
-            {
-                "_id": challenge,
-                "purpose": purpose,
-                "user_id": user_id,
-                "created_at": moment,
-                "expires_at": moment + timedelta(seconds=ttl_seconds),
-            }
-        )
+        keep(self.collection, challenge, ttl_seconds, purpose=purpose, user_id=user_id)
 
     def consume(self, challenge: str, purpose: str, user_id: str | None = None) -> dict | None:
         """Spend a challenge: its record the first time if unexpired, else None.
 
-        The delete is the compare-and-set: of two requests answering one challenge, one wins.
-        With user_id, only a challenge issued to that user is spent.
+        Of two requests answering one challenge, one wins. With user_id, only a challenge
+        issued to that user is spent.
         """
         criteria: dict[str, Any] = {"_id": challenge, "purpose": purpose}
         if user_id is not None:
             criteria["user_id"] = user_id
-        record = self.collection.find_one_and_delete(criteria)
-        if record is None or as_utc(record["expires_at"]) <= now():
-            return None
-        return record
+        return spend(self.collection, criteria)
 
     def delete_for_user(self, user_id: str) -> None:
         """Drop every outstanding challenge issued to the user."""
