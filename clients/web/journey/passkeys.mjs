@@ -10,6 +10,7 @@ import {
   expectNotice,
   expectText,
   openAccount,
+  openPage,
   runAxeSettled,
   tabTo,
 } from "./checks.mjs";
@@ -279,14 +280,15 @@ async function removedPasskeyRefused(p) {
   await runAxeSettled(page, "passkey sign-in error");
 }
 
-/** Where the browser has no WebAuthn, no passkey button and no form to add one. */
+/** Where the browser has no WebAuthn, the login screen offers no passkey button and no error. */
 export async function expectNoPasskeysWithoutWebAuthn(context) {
-  const page = await context.newPage();
+  const { page, problems } = await openPage(context);
   await page.addInitScript(() => {
     delete window.PublicKeyCredential;
   });
   await page.goto(`${BASE_URL}/ui/#/login`);
   await expectHeading(page, "Log in");
   assert.equal(await page.locator("#login-passkey").isVisible(), false, "no passkey button without PublicKeyCredential");
+  assert.deepEqual(problems, [], "no console or page errors without PublicKeyCredential");
   await page.close();
 }

@@ -5,7 +5,6 @@ import {
   clearFieldError,
   clearMessages,
   setBusy,
-  showApiError,
   showClientErrors,
   showErrors,
   showFieldError,

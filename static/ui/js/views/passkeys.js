@@ -137,7 +137,6 @@ async function addPasskey(event) {
 }
 
 export function init() {
-  element("passkeys-status").tabIndex = -1;
   element("passkey-add-form").addEventListener("submit", addPasskey);
 }
 

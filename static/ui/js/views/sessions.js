@@ -133,7 +133,6 @@ async function signOutEverywhere() {
 }
 
 export function init() {
-  element("sessions-status").tabIndex = -1;
   element("sessions-reload").addEventListener("click", async () => {
     await loadSessions();
     sessionsMessage("The list is up to date.");

@@ -111,8 +111,9 @@ function showEnableError(enable, error) {
   } else if (error.status === 400 && error.error?.otp) {
     showErrors(enable, { fields: { otp: "That code is not valid. Enter the 6 digits the app shows now." } });
   } else if (error.status === 409) {
-    showErrors(enable, { form: "The set-up changed meanwhile (perhaps in another tab). Start again." });
+    // Said on the card: showTwoFactor("off") hides the enable form, and its message with it.
     showTwoFactor("off");
+    twoFactorMessage("The set-up changed meanwhile (perhaps in another tab). Start again.", { isError: true });
   } else {
     showApiError(enable, error, "two-factor");
   }
