@@ -44,6 +44,7 @@ from webauthn.helpers.structs import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from auth.email_links import require_verified_email
 from models import LoginMatch, User
@@ -55,6 +56,7 @@ from web.responses import ApiError
 logger = logging.getLogger(__name__)
 
 Parsed = TypeVar("Parsed", RegistrationCredential, AuthenticationCredential)
+Verified = TypeVar("Verified", VerifiedRegistration, VerifiedAuthentication)
 
 PASSKEY_REFUSED = "Passkey not recognised"
 # What a malformed response raises inside py_webauthn: its own exceptions, and the errors of
@@ -156,6 +158,23 @@ def _parsed(value: Any, parse: Callable[[dict[str, Any]], Parsed], shape: str) -
         raise malformed(shape) from None
 
 
+def _checked(
+    verify: Callable[..., Verified], credential: Any, record: dict[str, Any], **key: Any
+) -> Verified:
+    """Have py_webauthn check a response against its challenge, the relying party and origins."""
+    config = current_app.config
+    try:
+        return verify(
+            credential=credential,
+            expected_challenge=base64url_to_bytes(record["_id"]),
+            expected_rp_id=config["WEBAUTHN_RP_ID"],
+            expected_origin=config["WEBAUTHN_ORIGINS"],
+            **key,
+        )
+    except RESPONSE_ERRORS:
+        raise refused() from None
+
+
 def parse_registration(value: Any) -> RegistrationCredential:
     """Return a RegistrationResponseJSON parsed by the library, or 400 naming `credential`."""
     return _parsed(value, parse_registration_credential_json, "RegistrationResponseJSON")
@@ -175,16 +194,7 @@ def finish_registration(
     record = PasskeyChallenges().consume(challenge, REGISTRATION, user["_id"])
     if record is None:
         raise refused()
-    config = current_app.config
-    try:
-        verified = verify_registration_response(
-            credential=credential,
-            expected_challenge=base64url_to_bytes(record["_id"]),
-            expected_rp_id=config["WEBAUTHN_RP_ID"],
-            expected_origin=config["WEBAUTHN_ORIGINS"],
-        )
-    except RESPONSE_ERRORS:
-        raise refused() from None
+    verified = _checked(verify_registration_response, credential, record)
     credentials = PasskeyCredentials()
     fields = {
         "credential_id": bytes_to_base64url(verified.credential_id),
@@ -256,20 +266,15 @@ def _verify_assertion(
     credential: AuthenticationCredential, record: dict[str, Any], stored: dict[str, Any]
 ) -> VerifiedAuthentication:
     """Have the library check the assertion against the challenge, relying party and key."""
-    config = current_app.config
-    try:
-        # No counter to beat here: the counter rule is applied below, once the assertion is
-        # known to be genuine, so a clone is told from a forgery without verifying twice.
-        verified = verify_authentication_response(
-            credential=credential,
-            expected_challenge=base64url_to_bytes(record["_id"]),
-            expected_rp_id=config["WEBAUTHN_RP_ID"],
-            expected_origin=config["WEBAUTHN_ORIGINS"],
-            credential_public_key=bytes(stored["public_key"]),
-            credential_current_sign_count=0,
-        )
-    except RESPONSE_ERRORS:
-        raise refused() from None
+    # No counter to beat here: the counter rule is applied below, once the assertion is known to
+    # be genuine, so a clone is told from a forgery without verifying twice.
+    verified = _checked(
+        verify_authentication_response,
+        credential,
+        record,
+        credential_public_key=bytes(stored["public_key"]),
+        credential_current_sign_count=0,
+    )
     if not counter_moved_on(verified.new_sign_count, stored["sign_count"]):
         logger.warning(
             "passkey %s of user %s: signature counter went backwards (possibly a cloned "
